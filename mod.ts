@@ -1,0 +1,86 @@
+/**
+ * # matcalc
+ *
+ * Matrix calculus and backpropagation for Deno: immutable matrices (float64 by
+ * default, float32 too), differentiable ops, JAX-style reverse- and forward-mode
+ * autodiff to check hand-derived gradients, and pluggable compute kernels (pure
+ * TypeScript by default, WebGPU on request).
+ *
+ * ```ts
+ * import { grad, matmul, Matrix, relu, square, sub, sum } from "./mod.ts";
+ *
+ * // f(W) = ||max(XW, 0) - Y||_F^2 and its gradient with respect to W
+ * const X = Matrix.from([[1, -2], [3, 4]]);
+ * const Y = Matrix.from([[0, 1], [1, 0]]);
+ * const f = (W: Matrix) => sum(square(sub(relu(matmul(X, W)), Y)));
+ * const dW = grad(f)(Matrix.eye(2));
+ * console.log(dW.toString());
+ * ```
+ *
+ * This file only re-exports; see each function's documentation.
+ *
+ * @module
+ */
+export { Matrix, type MatrixOptions } from "./lib/matrix.ts";
+export { type NormalOptions, Random, type UniformOptions } from "./lib/random.ts";
+export type {
+  BinaryOp,
+  BroadcastShapes,
+  DType,
+  HostArray,
+  Kernel,
+  MatmulSizes,
+  ReduceAxis,
+  ReduceOp,
+  Storage,
+  UnaryOp,
+} from "./lib/kernel.ts";
+export { currentKernel, kernelNames, loadKernel, useKernel } from "./lib/registry.ts";
+export {
+  abs,
+  add,
+  astype,
+  type AxisOptions,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  log,
+  matmul,
+  max,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  neg,
+  reciprocal,
+  relu,
+  reshape,
+  scale,
+  sigmoid,
+  sign,
+  sqrt,
+  square,
+  step,
+  sub,
+  sum,
+  tanh,
+  transpose,
+} from "./lib/ops/mod.ts";
+export {
+  grad,
+  jacobian,
+  type JacobianOptions,
+  jvp,
+  type MatrixFn,
+  valueAndGrad,
+  vjp,
+} from "./lib/autodiff.ts";
+export {
+  gradcheck,
+  type GradcheckEntry,
+  type GradcheckOptions,
+  type GradcheckReport,
+} from "./lib/gradcheck.ts";
+export { epsOf, gradTolerance } from "./lib/tolerance.ts";
