@@ -84,3 +84,15 @@ export {
   type GradcheckReport,
 } from "./lib/gradcheck.ts";
 export { epsOf, gradTolerance } from "./lib/tolerance.ts";
+export { commutation, diag, diagonal, kron, unvec, vec } from "./lib/kronecker.ts";
+export { compose, DenseOp, DiagOp, IdentityOp, KronOp, type LinearOp } from "./lib/linear_op.ts";
+export { type Check, compare, formatChecks } from "./lib/experiments/check.ts";
+export {
+  reluGradDocument,
+  reluGradRandom,
+  type ReluGradRandomOptions,
+  type ReluGradResult,
+  reluLoss,
+  reluLossHandGrads,
+} from "./lib/experiments/relu_grad.ts";
+export { xorExperiment, type XorOptions, type XorResult, xorSteps } from "./lib/experiments/xor.ts";
