@@ -96,3 +96,46 @@ export {
   reluLossHandGrads,
 } from "./lib/experiments/relu_grad.ts";
 export { xorExperiment, type XorOptions, type XorResult, xorSteps } from "./lib/experiments/xor.ts";
+export {
+  accuracy,
+  type Activation,
+  batchOf,
+  type Dataset,
+  type EpochInfo,
+  evaluateMlp,
+  type Evaluation,
+  type GradMethod,
+  type InitKind,
+  initMlp,
+  type InitMlpOptions,
+  logSoftmax,
+  type LossKind,
+  meanSquaredError,
+  minibatches,
+  type Mlp,
+  mlpBackward,
+  mlpForward,
+  type MlpGrads,
+  mlpGrads,
+  mlpLoss,
+  oneHot,
+  type Optimizer,
+  sgd,
+  type SgdOptions,
+  type SgdState,
+  softmax,
+  softmaxCrossEntropy,
+  type StepInfo,
+  trainMlp,
+  type TrainOptions,
+  type TrainResult,
+  withParams,
+} from "./lib/mlp/mod.ts";
+export {
+  mnistMlpExperiment,
+  type MnistMlpOptions,
+  type MnistMlpResult,
+} from "./lib/experiments/mnist_mlp.ts";
+export { hstack, slice, type SliceOptions, vstack } from "./lib/ops/stack.ts";
+export { orthcomp, projectOut } from "./lib/orthcomp.ts";
+export { svd, type SvdOptions, type SvdResult } from "./lib/svd.ts";
