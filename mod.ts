@@ -86,7 +86,13 @@ export {
 export { epsOf, gradTolerance } from "./lib/tolerance.ts";
 export { commutation, diag, diagonal, kron, unvec, vec } from "./lib/kronecker.ts";
 export { compose, DenseOp, DiagOp, IdentityOp, KronOp, type LinearOp } from "./lib/linear_op.ts";
-export { type Check, compare, formatChecks } from "./lib/experiments/check.ts";
+export {
+  type Check,
+  checkScalar,
+  compare,
+  formatChecks,
+  gradcheckCheck,
+} from "./lib/experiments/check.ts";
 export {
   reluGradDocument,
   reluGradRandom,
@@ -137,5 +143,11 @@ export {
   type MnistMlpResult,
 } from "./lib/experiments/mnist_mlp.ts";
 export { hstack, slice, type SliceOptions, vstack } from "./lib/ops/stack.ts";
-export { orthcomp, projectOut } from "./lib/orthcomp.ts";
+export { ComplementOp, orthcomp, projectOut } from "./lib/orthcomp.ts";
 export { svd, type SvdOptions, type SvdResult } from "./lib/svd.ts";
+export {
+  svdBackpropExperiment,
+  type SvdBackpropOptions,
+  type SvdBackpropResult,
+  townsendAbar,
+} from "./lib/experiments/svd_backprop.ts";

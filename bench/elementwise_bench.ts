@@ -29,7 +29,7 @@ Deno.bench({
   name: "plain TS loop (fused, one allocation)",
   group: "relu(A)+B 1e6 f64",
   baseline: true,
-  fn: plainLoop,
+  fn: () => void plainLoop(),
 });
 Deno.bench({ name: "matcalc add(relu(A), B)", group: "relu(A)+B 1e6 f64", fn: () => void ours() });
 

@@ -78,6 +78,13 @@ export function vjp(
         }`,
       );
     }
+    if (g.dtype !== value.dtype) {
+      throw new TypeError(
+        `Cannot apply a vjp pullback: cotangent ${shapeStr(g)} is ${g.dtype} but the output ${
+          shapeStr(value)
+        } is ${value.dtype}`,
+      );
+    }
     checkSameKernel("apply a vjp pullback", g, value);
     if (root === undefined) return xs.map(zerosLike);
     const cts = backward(root, g, leaves.map((l) => l.node!), (a, b) => binaryRaw("add", a, b));
@@ -115,6 +122,11 @@ export function jvp(
     if (t.rows !== x.rows || t.cols !== x.cols) {
       throw new TypeError(
         `Cannot ${action}: tangent ${i} is ${shapeStr(t)} but its primal is ${shapeStr(x)}`,
+      );
+    }
+    if (t.dtype !== x.dtype) {
+      throw new TypeError(
+        `Cannot ${action}: tangent ${i} is ${t.dtype} but its ${shapeStr(x)} primal is ${x.dtype}`,
       );
     }
     checkSameKernel(action, x, t);

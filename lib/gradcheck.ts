@@ -57,6 +57,18 @@ export interface GradcheckReport {
   maxRelError: number;
   /** Every comparison. */
   entries: GradcheckEntry[];
+  /** The relative tolerance used. */
+  rtol: number;
+  /** The absolute tolerance used. */
+  atol: number;
+}
+
+function checkOption(name: string, v: unknown, ok: (x: number) => boolean, want: string): void {
+  if (v === undefined) return;
+  if (typeof v !== "number") {
+    throw new TypeError(`Cannot run gradcheck: ${name} must be a number, got ${typeof v}`);
+  }
+  if (!ok(v)) throw new RangeError(`Cannot run gradcheck: ${name} must be ${want}, got ${v}`);
 }
 
 function dot(a: Matrix, b: Matrix): number {
@@ -84,17 +96,27 @@ export function gradcheck(
   opts: GradcheckOptions = {},
 ): GradcheckReport {
   const action = "run gradcheck";
+  if (typeof f !== "function") {
+    throw new TypeError(`Cannot ${action}: f must be a function, got ${typeof f}`);
+  }
   if (!Array.isArray(args) || args.length === 0) {
     throw new TypeError(`Cannot ${action}: args must be a non-empty array of matrices`);
   }
   args.forEach((a, i) => checkMatrix(action, a, `argument ${i}`));
-  const dtype = args[0].dtype;
-  const tol = gradTolerance(dtype);
-  const rtol = opts.rtol ?? tol.rtol;
-  const atol = opts.atol ?? tol.atol;
+  const count = (x: number) => Number.isSafeInteger(x) && x >= 0;
+  checkOption("directions", opts.directions, count, "a non-negative integer");
+  checkOption("elementwiseLimit", opts.elementwiseLimit, count, "a non-negative integer");
+  checkOption("rtol", opts.rtol, (x) => x >= 0 && x < Infinity, "finite and >= 0");
+  checkOption("atol", opts.atol, (x) => x >= 0 && x < Infinity, "finite and >= 0");
+  checkOption("step", opts.step, (x) => x > 0 && x < Infinity, "finite and > 0");
   const rng = new Random(opts.seed ?? 0);
   const y0 = f(...args);
   if (!(y0 instanceof Matrix)) throw new TypeError(`Cannot ${action}: f must return a Matrix`);
+  // The least precise of the arguments and the output sets the tolerance.
+  const low = [...args, y0].some((m) => m.dtype === "float32");
+  const tol = gradTolerance(low ? "float32" : "float64");
+  const rtol = opts.rtol ?? tol.rtol;
+  const atol = opts.atol ?? tol.atol;
   const u = rng.normal(y0.rows, y0.cols, { dtype: y0.dtype, kernel: y0.kernel });
   const [, pullback] = vjp(f, ...args);
   const bars = pullback(u);
@@ -102,7 +124,8 @@ export function gradcheck(
 
   const probe = (i: number, d: Matrix, what: string) => {
     const x = args[i];
-    const scaleX = Math.max(1, ...Array.from(x.toTypedArray(), Math.abs));
+    let scaleX = 1; // a loop, not Math.max(...data), which overflows the stack for big inputs
+    for (const v of x.toTypedArray()) scaleX = Math.max(scaleX, Math.abs(v));
     const h = (opts.step ?? tol.step) * scaleX;
     const at = (s: number) => {
       const moved = [...args];
@@ -145,6 +168,11 @@ export function gradcheck(
       }
     }
   });
+  if (entries.length === 0) {
+    throw new RangeError(
+      `Cannot ${action}: nothing to compare, directions is 0 and every argument has more than elementwiseLimit (${limit}) entries`,
+    );
+  }
   const badness = (e: GradcheckEntry) =>
     e.absError / (atol + rtol * Math.max(Math.abs(e.autodiff), Math.abs(e.finiteDifference)));
   const worst = entries.reduce((w, e) => badness(e) > badness(w) ? e : w);
@@ -154,5 +182,7 @@ export function gradcheck(
     maxAbsError: Math.max(...entries.map((e) => e.absError)),
     maxRelError: Math.max(...entries.map((e) => e.relError)),
     entries,
+    rtol,
+    atol,
   };
 }

@@ -129,6 +129,15 @@ export class Matrix {
         }`,
       );
     }
+    if (Array.isArray(data)) {
+      for (let i = 0; i < data.length; i++) {
+        if (typeof data[i] !== "number") {
+          throw new TypeError(
+            `Cannot ${action}: entry ${i} is ${typeof data[i]}, not a number`,
+          );
+        }
+      }
+    }
     const { kernel, dtype } = resolve(action, opts);
     return wrap(kernel, kernel.upload(data, dtype), rows, cols);
   }

@@ -13,6 +13,8 @@ import { binaryRaw } from "./ops/elementwise.ts";
 import { mm } from "./ops/matmul.ts";
 import { fromHost, hostF64 } from "./ops/host.ts";
 import { orthcompHost } from "./linalg/mod.ts";
+import { applyQ, type HouseholderQr, householderQr } from "./linalg/householder.ts";
+import type { LinearOp } from "./linear_op.ts";
 
 function maxAbs(a: Float64Array): number {
   let m = 0;
@@ -103,4 +105,98 @@ export function projectOut(U: Matrix, X: Matrix): Matrix {
     );
   }
   return sub(X, matmul(U, matmul(transpose(U), X)));
+}
+
+/**
+ * U_perp as an implicit operator (LinearOp): the Householder reflectors of U are
+ * kept, and U_perp y = Q [0; y], U_perp^T x = (Q^T x)[k:], each O(m k) instead of
+ * the O(m^2) memory of forming the m x (m - k) matrix. Not differentiable (it is
+ * for probing properties of huge complements; use {@link orthcomp} inside losses).
+ *
+ * @example
+ * ```ts
+ * import { ComplementOp, Matrix, matmul, transpose } from "../mod.ts";
+ * const U = Matrix.from([[0.6], [0.8], [0]]);
+ * const P = new ComplementOp(U); // a 3 x 2 operator
+ * const x = P.apply(Matrix.from([[1], [2]]));
+ * console.log(Math.abs(matmul(transpose(U), x).get(0, 0)) < 1e-15); // true
+ * ```
+ */
+export class ComplementOp implements LinearOp {
+  /** m. */
+  readonly rows: number;
+  /** m - k. */
+  readonly cols: number;
+  #qr: HouseholderQr;
+  #like: Matrix;
+  #transposed: boolean;
+
+  /** The complement of the columns of the m x k matrix U (orthonormal columns). */
+  constructor(U: Matrix, transposed = false, qr?: HouseholderQr) {
+    checkMatrix("build a ComplementOp", U, "U");
+    if (U.cols > U.rows) {
+      throw new TypeError(
+        `Cannot build a ComplementOp of a ${
+          shapeStr(U)
+        } matrix: it needs at most as many columns as rows`,
+      );
+    }
+    const m = U.rows, k = U.cols;
+    this.#like = U;
+    this.#transposed = transposed;
+    if (qr === undefined) {
+      // Column-contiguous storage of U is the row-major data of U^T.
+      const u = hostF64("build a ComplementOp", U);
+      const t = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) t[j * m + i] = u[i * k + j];
+      qr = householderQr(t, m, k);
+    }
+    this.#qr = qr;
+    this.rows = transposed ? m - k : m;
+    this.cols = transposed ? m : m - k;
+  }
+
+  /** U_perp y (or U_perp^T x for the transposed operator). */
+  apply(v: Matrix): Matrix {
+    checkMatrix("apply a ComplementOp", v, "vector");
+    if (v.cols !== 1 || v.rows !== this.cols) {
+      throw new TypeError(
+        `Cannot apply a ComplementOp (${this.rows}x${this.cols}) to a ${
+          shapeStr(v)
+        } matrix: expected a ${this.cols}x1 vector`,
+      );
+    }
+    const { m, tau, a } = this.#qr;
+    const k = tau.length;
+    const x = hostF64("apply a ComplementOp", v);
+    if (!this.#transposed) {
+      const b = new Float64Array(m);
+      b.set(x, m - this.cols);
+      applyQ(this.#qr, b, 1);
+      return fromHost(this.#like, b, m, 1);
+    }
+    // Q^T x = H_{k-1} ... H_0 x, keep entries k..m-1.
+    const b = Float64Array.from(x);
+    for (let j = 0; j < k; j++) {
+      const t = tau[j];
+      if (t === 0) continue;
+      let s = b[j];
+      for (let i = j + 1; i < m; i++) s += a[j * m + i] * b[i];
+      s *= t;
+      b[j] -= s;
+      for (let i = j + 1; i < m; i++) b[i] -= s * a[j * m + i];
+    }
+    return fromHost(this.#like, b.slice(k), m - k, 1);
+  }
+
+  /** The transposed operator U_perp^T. */
+  transpose(): ComplementOp {
+    return new ComplementOp(this.#like, !this.#transposed, this.#qr);
+  }
+
+  /** The dense U_perp (or its transpose): m (m - k) entries. */
+  toDense(): Matrix {
+    const P = orthcomp(this.#like);
+    return this.#transposed ? transpose(P) : P;
+  }
 }

@@ -188,7 +188,14 @@ export class Random {
     const n = checkSize("draw uniform numbers", "rows", rows) *
       checkSize("draw uniform numbers", "cols", cols);
     const data = new Float64Array(n);
-    for (let i = 0; i < n; i++) data[i] = low + (high - low) * this.next();
+    const f32 = opts.dtype === "float32";
+    for (let i = 0; i < n; i++) {
+      let x = low + (high - low) * this.next();
+      // Rounding to float32 (or float64 rounding of low + (high - low) u) can reach
+      // high; draw again so the interval stays half-open.
+      while ((f32 ? Math.fround(x) : x) >= high) x = low + (high - low) * this.next();
+      data[i] = x;
+    }
     return Matrix.fromArray(data, rows, cols, opts);
   }
 

@@ -149,6 +149,30 @@ function checkTies(J: Matrix, ties: [number, number][], which: string): void {
   }
 }
 
+/**
+ * Within a tied group the rule sees sbar only in the (arbitrary) basis it returned;
+ * the exact gradient needs sbar to be the same for the whole group (e.g. sum(s),
+ * ||s||^2). Otherwise, as for sum(W o (U S^2 U^T)), the answer would depend on that
+ * basis, so throw rather than return it.
+ */
+function checkTiedValues(sb: Matrix, ties: [number, number][]): void {
+  if (ties.length === 0) return;
+  const d = hostF64("differentiate svd", sb);
+  let scale = 1e-300;
+  for (const x of d) scale = Math.max(scale, Math.abs(x));
+  for (const [i, j] of ties) {
+    if (Math.abs(d[i] - d[j]) > 1e-10 * scale) {
+      throw new RangeError(
+        `Cannot differentiate svd: singular values ${i} and ${j} are equal and the loss weighs them differently (sbar ${
+          d[i].toExponential(2)
+        } and ${
+          d[j].toExponential(2)
+        }), so its gradient depends on the choice of singular vectors inside their subspace, where the SVD is not unique; pass { eps } for a broadened (approximate) gradient`,
+      );
+    }
+  }
+}
+
 const sub = (a: Matrix, b: Matrix) => binaryRaw("sub", a, b);
 const add = (a: Matrix, b: Matrix) => binaryRaw("add", a, b);
 const mul = (a: Matrix, b: Matrix) => binaryRaw("mul", a, b);
@@ -177,6 +201,7 @@ export const svdP: Primitive<Params> = {
     const JV = sub(XV, transposeRaw(XV));
     checkTies(JU, ties, "left");
     checkTies(JV, ties, "right");
+    checkTiedValues(sb, ties);
     // (F o JU) S + diag(sbar) + S (F o JV)
     const inner = add(
       add(mul(mul(F, JU), s), diag(sb)),

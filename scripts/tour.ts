@@ -11,13 +11,14 @@ import {
   formatChecks,
   grad,
   gradcheck,
-  gradTolerance,
+  gradcheckCheck,
   matmul,
   Matrix,
   Random,
   reluGradDocument,
   reluGradRandom,
   sum,
+  svdBackpropExperiment,
   tanh,
   useKernel,
   xorExperiment,
@@ -53,13 +54,7 @@ log(
 const f = (w: Matrix) => sum(tanh(matmul(A, w)));
 log(grad(f)(W).toString());
 const report = gradcheck(f, [W]);
-checks.push({
-  name: `gradcheck of sum(tanh(A W)) (${report.entries.length} probes)`,
-  maxAbs: report.maxAbsError,
-  maxRel: report.worst.relError,
-  tol: gradTolerance("float64").rtol,
-  ok: report.ok,
-});
+checks.push(gradcheckCheck("gradcheck of sum(tanh(A W))", report));
 
 log("\n== Document 002: f = ||max(XW, 0) - Y||_F^2 on the document's numbers");
 const doc = reluGradDocument();
@@ -71,6 +66,11 @@ log("\n== Document 001: XOR by four forms of backprop (1000 epochs)");
 const xor = xorExperiment({ seed, epochs: 1000 });
 log(`predictions ${xor.predictions.map((p) => p.toFixed(3)).join(" ")}`);
 checks.push(...xor.checks);
+
+log("\n== Document 000: backprop through the SVD of a 9000x3 matrix");
+const svdRun = svdBackpropExperiment({ seed });
+log(`singular values ${svdRun.singularValues.map((x) => x.toFixed(4)).join(", ")}`);
+checks.push(...svdRun.checks);
 
 const ok = checks.every((c) => c.ok);
 if (values.json) console.log(JSON.stringify({ ok, checks }));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { reluGradDocument, reluGradRandom, xorExperiment } from "../mod.ts";
+import { reluGradDocument, reluGradRandom, svdBackpropExperiment, xorExperiment } from "../mod.ts";
 
 Deno.test("document 002: f and gradients on the document's numbers", () => {
   const r = reluGradDocument();
@@ -27,4 +27,19 @@ Deno.test("document 001: the four backprop forms agree to 1e-12 every epoch and 
   assert.deepEqual(r.predictions.map((p) => Math.round(p)), [0, 1, 1, 0]);
   assert.ok(r.finalLoss.autodiff < 0.02, `loss ${r.finalLoss.autodiff}`);
   assert.ok(r.ok);
+});
+
+Deno.test("document 000: SVD of a 9000x3 matrix, complement, skew symmetry, gradient three ways", () => {
+  const r = svdBackpropExperiment({ seed: 0 });
+  assert.deepEqual(r.shape, [9000, 3]);
+  for (const c of r.checks) assert.ok(c.ok, `${c.name}: ${c.maxAbs} (tol ${c.tol})`);
+  assert.ok(r.checks.length >= 14);
+  assert.ok(r.checks.some((c) => c.name.includes("Townsend")));
+});
+
+Deno.test("document 000 with exact products on a small matrix", () => {
+  const r = svdBackpropExperiment({ seed: 1, rows: 120, cols: 4, exact: true });
+  assert.ok(r.ok, JSON.stringify(r.checks.filter((c) => !c.ok)));
+  assert.ok(r.checks.some((c) => c.name.includes("formed exactly")));
+  assert.ok(typeof r.timings.exact === "number");
 });

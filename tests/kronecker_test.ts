@@ -150,3 +150,39 @@ Deno.test("errors name the operation and shapes", () => {
     message: /A must be a Matrix, got an array/,
   });
 });
+
+Deno.test("property: mixed product (A kron B)(C kron D) = AC kron BD, and K_mn^T = K_nm", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 0, max: 1000 }),
+      (m, n, p, q, r1, r2, seed) => {
+        const r = new Random(seed);
+        const A = r.normal(m, n), B = r.normal(p, q), C = r.normal(n, r1), D = r.normal(q, r2);
+        const lhs = matmul(kron(A, B), kron(C, D));
+        const rhs = kron(matmul(A, C), matmul(B, D));
+        assert.ok(maxDiff(lhs, rhs) <= 1e-12 * Math.max(1, max(abs(rhs)).get(0, 0)) * n * q);
+        assert.equal(maxDiff(transpose(commutation(m, n)), commutation(n, m)), 0);
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+Deno.test("Jacobian identities: J(X o X) = 2 Diag(vec X), chain rule on a composition", () => {
+  const r = new Random(6);
+  const X = r.normal(3, 2);
+  assert.ok(maxDiff(jacobian((x) => mul(x, x))(X), diag(vec(mul(X, 2)))) <= TOL);
+  // chain rule: J(g o f)(X) = J(g)(f(X)) J(f)(X), with f(X) = A X and g(Y) = Y o Y
+  const A = r.normal(4, 3);
+  const f = (x: Matrix) => matmul(A, x);
+  const g = (y: Matrix) => mul(y, y);
+  const lhs = jacobian((x) => g(f(x)))(X);
+  const rhs = matmul(jacobian(g)(f(X)), jacobian(f)(X));
+  assert.ok(maxDiff(lhs, rhs) <= TOL * 10);
+});

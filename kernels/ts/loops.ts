@@ -25,7 +25,8 @@ const UNARY_EXPR: { [K in UnaryOp]: string } = {
   tanh: "Math.tanh(x)",
   sigmoid: "1 / (1 + Math.exp(-x))",
   // Branch-free max(x, 0) (a branch mispredicts on random signs); it gives NaN
-  // for x = -Infinity, so the loop re-runs a safe form when any NaN appears.
+  // for x = -Infinity and overflows to Infinity for x > MAX_VALUE / 2, so the loop
+  // re-runs a safe form when the sum of the results is NaN or Infinity.
   relu: "(x + Math.abs(x)) * 0.5",
   step: "+(x > 0)",
 };
@@ -70,7 +71,7 @@ for (let i = 0; i < n; i++) {
 }${
       sentinel
         ? `
-if (s !== s) for (let i = 0; i < n; i++) { const x = a[i]; out[i] = x > 0 || x !== x ? x : 0; }`
+if (!(s < Infinity)) for (let i = 0; i < n; i++) { const x = a[i]; out[i] = x > 0 || x !== x ? x : 0; }`
         : ""
     }`;
     f = compile<UnaryLoop>(["a", "out"], body);

@@ -61,7 +61,7 @@ export const tsKernel: Kernel<TsStorage> = {
   },
   fill(length: number, value: number, dtype: DType): TsStorage {
     const out = alloc(length, dtype);
-    if (value !== 0) out.fill(value);
+    if (!Object.is(value, 0)) out.fill(value);
     return new TsStorage(out);
   },
   readSync(s: TsStorage): HostArray {

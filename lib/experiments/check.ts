@@ -5,6 +5,7 @@
  */
 import type { Matrix } from "../matrix.ts";
 import { shapeStr } from "../errors.ts";
+import type { GradcheckReport } from "../gradcheck.ts";
 
 /** One comparison of an experiment: what, how far apart, and whether it held. */
 export interface Check {
@@ -20,6 +21,8 @@ export interface Check {
   absolute?: boolean;
   /** Whether it held. */
   ok: boolean;
+  /** The pass criterion in words, when it is not a plain tolerance. */
+  criterion?: string;
 }
 
 /**
@@ -63,6 +66,20 @@ export function formatChecks(checks: readonly Check[]): string {
   return checks.map((c) =>
     `${c.ok ? "PASS" : "FAIL"}  ${c.name}: max abs ${c.maxAbs.toExponential(2)}, max rel ${
       c.maxRel.toExponential(2)
-    } (tol ${c.tol.toExponential(1)}${c.absolute ? " abs" : " rel"})`
+    } (${c.criterion ?? `tol ${c.tol.toExponential(1)}${c.absolute ? " abs" : " rel"}`})`
   ).join("\n");
+}
+
+/** A check from a gradcheck report: its worst entry, and the report's own criterion. */
+export function gradcheckCheck(name: string, report: GradcheckReport): Check {
+  return {
+    name: `${name} (${report.entries.length} probes; worst: ${report.worst.what})`,
+    maxAbs: report.worst.absError,
+    maxRel: report.worst.relError,
+    tol: report.rtol,
+    ok: report.ok,
+    criterion: `pass when |autodiff - fd| <= ${report.atol.toExponential(1)} + ${
+      report.rtol.toExponential(1)
+    } max(|autodiff|, |fd|)`,
+  };
 }

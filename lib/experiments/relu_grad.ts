@@ -9,9 +9,8 @@ import { Matrix } from "../matrix.ts";
 import { Random } from "../random.ts";
 import { grad } from "../autodiff.ts";
 import { gradcheck } from "../gradcheck.ts";
-import { gradTolerance } from "../tolerance.ts";
 import { greater, matmul, mul, relu, scale, square, sub, sum, transpose } from "../ops/mod.ts";
-import { type Check, checkScalar, compare } from "./check.ts";
+import { type Check, checkScalar, compare, gradcheckCheck } from "./check.ts";
 import { DW_DOC, DX_DOC, DY_DOC, F_DOC, W_DOC, X_DOC, Y_DOC } from "./relu_grad_data.ts";
 
 /** f(X, W, Y) = ||max(XW, 0) - Y||_F^2 as a 1x1 matrix. */
@@ -124,14 +123,7 @@ export function reluGradRandom(opts: ReluGradRandomOptions = {}): ReluGradResult
   const report = gradcheck(reluLoss, [X, W, Y], { seed: opts.seed ?? 0 });
   const checks = [
     ...handVsAuto(r, 1e-12),
-    {
-      name:
-        `autodiff vs finite differences (${report.entries.length} probes; worst: ${report.worst.what})`,
-      maxAbs: report.maxAbsError,
-      maxRel: report.worst.relError,
-      tol: gradTolerance(X.dtype).rtol,
-      ok: report.ok,
-    },
+    gradcheckCheck("autodiff vs finite differences", report),
   ];
   return { ...r, checks, ok: checks.every((c) => c.ok) };
 }

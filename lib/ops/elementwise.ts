@@ -96,8 +96,9 @@ function binaryPrim(op: BinaryOp): Primitive<void> {
     p = {
       name: op,
       forward: ([x, y]) => {
-        const rows = Math.max(x.rows, y.rows);
-        const cols = Math.max(x.cols, y.cols);
+        // NumPy's rule: a size-1 dimension stretches to the other (also to 0).
+        const rows = x.rows === 1 ? y.rows : x.rows;
+        const cols = x.cols === 1 ? y.cols : x.cols;
         const s = x.kernel.binary(op, st(x), st(y), {
           rows,
           cols,
