@@ -1,6 +1,10 @@
 /**
- * Element-wise loops of the ts kernel, compiled once per (op, dtype, broadcast
- * pattern) from small expression templates.
+ * Fused element-wise loops of the ts kernel. A chain of element-wise ops (say
+ * relu(A W + b) or add(relu(A), B)) is kept as an expression tree over its input
+ * arrays and compiled, once per tree shape and dtype, into one loop that reads each
+ * input once and writes one output: no intermediate arrays, which in V8 cost more
+ * than the arithmetic (a fresh 8 MB Float64Array costs about 1 ns per element in
+ * page faults).
  *
  * Why generate code: V8 keeps type feedback per function, so one loop that sees
  * both Float32Array and Float64Array (or several callbacks) turns polymorphic and
@@ -44,75 +48,138 @@ const BINARY_EXPR: { [K in BinaryOp]: string } = {
   eq: "+(x === y)",
 };
 
-/** How a binary operand maps onto the output grid. */
+/** How an input maps onto the output grid. */
 export type Pattern = "full" | "row" | "col" | "scalar";
 
-type UnaryLoop = (a: HostArray, out: HostArray) => void;
-type BinaryLoop = (a: HostArray, b: HostArray, out: HostArray, rows: number, cols: number) => void;
+/** An element-wise expression over numbered input arrays. */
+export type Expr =
+  | { kind: "leaf"; index: number; pattern: Pattern }
+  | { kind: "unary"; op: UnaryOp; a: Expr }
+  | { kind: "binary"; op: BinaryOp; a: Expr; b: Expr };
 
-const unaryCache = new Map<string, UnaryLoop>();
-const binaryCache = new Map<string, BinaryLoop>();
+/** A compiled expression: writes the rows x cols result into `out`. */
+export type FusedLoop = (
+  leaves: readonly HostArray[],
+  out: HostArray,
+  rows: number,
+  cols: number,
+) => void;
 
-function compile<F>(params: string[], body: string): F {
-  return new Function(...params, body) as F;
-}
-
-/** The compiled loop writing `op(a)` into `out` (same length). */
-export function unaryLoop(op: UnaryOp, dtype: DType): UnaryLoop {
-  const key = `${op}:${dtype}`;
-  let f = unaryCache.get(key);
-  if (f === undefined) {
-    const sentinel = op === "relu";
-    const body = `"use strict"; // ts kernel ${key}
-const n = a.length;${sentinel ? "\nlet s = 0;" : ""}
-for (let i = 0; i < n; i++) {
-  const x = a[i];
-  ${sentinel ? `const r = ${UNARY_EXPR[op]}; out[i] = r; s += r;` : `out[i] = ${UNARY_EXPR[op]};`}
-}${
-      sentinel
-        ? `
-if (!(s < Infinity)) for (let i = 0; i < n; i++) { const x = a[i]; out[i] = x > 0 || x !== x ? x : 0; }`
-        : ""
-    }`;
-    f = compile<UnaryLoop>(["a", "out"], body);
-    unaryCache.set(key, f);
+/** A canonical text of an expression tree (its cache key). */
+export function exprKey(e: Expr): string {
+  switch (e.kind) {
+    case "leaf":
+      return `${e.pattern}${e.index}`;
+    case "unary":
+      return `${e.op}(${exprKey(e.a)})`;
+    case "binary":
+      return `${e.op}(${exprKey(e.a)},${exprKey(e.b)})`;
   }
-  return f;
 }
 
-const INDEX: { [K in Pattern]: { row: string; at: string } } = {
-  full: { row: "r * cols", at: "o + c" },
-  row: { row: "0", at: "c" },
-  col: { row: "r", at: "o" },
-  scalar: { row: "0", at: "0" },
-};
+/** Number of nodes of a tree. */
+export function exprSize(e: Expr): number {
+  return e.kind === "leaf"
+    ? 1
+    : e.kind === "unary"
+    ? 1 + exprSize(e.a)
+    : 1 + exprSize(e.a) + exprSize(e.b);
+}
+
+/** Whether every leaf is full or scalar (the tree reads the same for any grid shape). */
+export function exprFlat(e: Expr): boolean {
+  return e.kind === "leaf"
+    ? e.pattern === "full" || e.pattern === "scalar"
+    : e.kind === "unary"
+    ? exprFlat(e.a)
+    : exprFlat(e.a) && exprFlat(e.b);
+}
+
+/** The same tree with leaf indices shifted by `by`. */
+export function shiftLeaves(e: Expr, by: number): Expr {
+  switch (e.kind) {
+    case "leaf":
+      return { ...e, index: e.index + by };
+    case "unary":
+      return { ...e, a: shiftLeaves(e.a, by) };
+    case "binary":
+      return { ...e, a: shiftLeaves(e.a, by), b: shiftLeaves(e.b, by) };
+  }
+}
+
+const SAFE_RELU = "(x > 0 ? x : x === x ? 0 : x)";
+
+/** Statements computing `e` into temporaries; returns the name of its value. */
+function emit(e: Expr, lines: string[], flat: boolean, safe: boolean, n: { t: number }): string {
+  const t = `t${n.t++}`;
+  if (e.kind === "leaf") {
+    const idx = { full: flat ? "i" : "o + c", row: "c", col: "r", scalar: "0" }[e.pattern];
+    lines.push(`const ${t} = l${e.index}[${idx}];`);
+  } else if (e.kind === "unary") {
+    const x = emit(e.a, lines, flat, safe, n);
+    const tmpl = e.op === "relu" && safe ? SAFE_RELU : UNARY_EXPR[e.op];
+    lines.push(`const ${t} = ${tmpl.replace(/\bx\b/g, x)};`);
+    if (e.op === "relu" && !safe) lines.push(`s += ${t};`);
+  } else {
+    const x = emit(e.a, lines, flat, safe, n);
+    const y = emit(e.b, lines, flat, safe, n);
+    // Substitute both names at once so a name inside the other cannot be rewritten.
+    lines.push(
+      `const ${t} = ${BINARY_EXPR[e.op].replace(/\b[xy]\b/g, (v) => v === "x" ? x : y)};`,
+    );
+  }
+  return t;
+}
+
+function loop(e: Expr, flat: boolean, safe: boolean): string {
+  const lines: string[] = [];
+  const r = emit(e, lines, flat, safe, { t: 0 });
+  const body = `${lines.join(" ")} out[${flat ? "i" : "o + c"}] = ${r};`;
+  return flat
+    ? `for (let i = 0; i < n; i++) { ${body} }`
+    : `for (let r = 0; r < rows; r++) { const o = r * cols; for (let c = 0; c < cols; c++) { ${body} } }`;
+}
+
+function hasRelu(e: Expr): boolean {
+  return e.kind === "unary"
+    ? e.op === "relu" || hasRelu(e.a)
+    : e.kind === "binary"
+    ? hasRelu(e.a) || hasRelu(e.b)
+    : false;
+}
+
+function leafCount(e: Expr): number {
+  return e.kind === "leaf"
+    ? e.index + 1
+    : e.kind === "unary"
+    ? leafCount(e.a)
+    : Math.max(leafCount(e.a), leafCount(e.b));
+}
+
+const cache = new Map<string, FusedLoop>();
 
 /**
- * The compiled loop writing `op(a, b)` over a `rows x cols` grid, each operand read
- * through its broadcast pattern.
+ * The compiled loop of `e` for `dtype`. Trees with relu use its branch-free form and
+ * sum the relu outputs; if that sum is NaN or Infinity (relu(-Infinity), or inputs
+ * near the float64 limit) the loop runs again with a safe form.
  */
-export function binaryLoop(op: BinaryOp, dtype: DType, pa: Pattern, pb: Pattern): BinaryLoop {
-  const key = `${op}:${dtype}:${pa}:${pb}`;
-  let f = binaryCache.get(key);
+export function fusedLoop(e: Expr, dtype: DType): FusedLoop {
+  const key = `${dtype}:${exprKey(e)}`;
+  let f = cache.get(key);
   if (f === undefined) {
-    const expr = BINARY_EXPR[op];
-    let body: string;
-    if (pa === "full" && pb === "full") {
-      body = `const n = out.length;
-for (let i = 0; i < n; i++) { const x = a[i]; const y = b[i]; out[i] = ${expr}; }`;
-    } else {
-      const ia = INDEX[pa].at.replace("o", "oa");
-      const ib = INDEX[pb].at.replace("o", "ob");
-      body = `for (let r = 0; r < rows; r++) {
-  const o = r * cols; const oa = ${INDEX[pa].row}; const ob = ${INDEX[pb].row};
-  for (let c = 0; c < cols; c++) { const x = a[${ia}]; const y = b[${ib}]; out[o + c] = ${expr}; }
-}`;
-    }
-    f = compile<BinaryLoop>(
-      ["a", "b", "out", "rows", "cols"],
-      `"use strict"; // ts kernel ${key}\n${body}`,
-    );
-    binaryCache.set(key, f);
+    const flat = exprFlat(e);
+    const leaves = Array.from({ length: leafCount(e) }, (_, i) => `const l${i} = leaves[${i}];`);
+    const relu = hasRelu(e);
+    const body = [
+      `"use strict"; // ts kernel ${key}`,
+      ...leaves,
+      "const n = out.length;",
+      relu ? "let s = 0;" : "",
+      loop(e, flat, false),
+      relu ? `if (!(s < Infinity)) { ${loop(e, flat, true)} }` : "",
+    ].join("\n");
+    f = new Function("leaves", "out", "rows", "cols", body) as FusedLoop;
+    cache.set(key, f);
   }
   return f;
 }

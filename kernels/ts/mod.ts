@@ -17,26 +17,78 @@ import type {
   Storage,
   UnaryOp,
 } from "../../lib/kernel.ts";
-import { binaryLoop, type Pattern, unaryLoop } from "./loops.ts";
+import { type Expr, exprFlat, exprSize, fusedLoop, type Pattern, shiftLeaves } from "./loops.ts";
 import { matmulF32, matmulF64 } from "./matmul.ts";
 import { gatherInto, reduceInto, transposeInto } from "./reduce.ts";
 
-/** Storage of the ts kernel: a host typed array that never leaves the kernel. */
+/** A pending element-wise result: an expression over materialised inputs. */
+interface Lazy {
+  expr: Expr;
+  leaves: TsStorage[];
+  rows: number;
+  cols: number;
+}
+
+/** Largest expression tree fused into one loop; bigger inputs are computed first. */
+const MAX_NODES = 24;
+
+/**
+ * Storage of the ts kernel: a host typed array that never leaves the kernel, or a
+ * pending element-wise expression that is computed (once) when first needed.
+ */
 export class TsStorage implements Storage {
-  /** The data; owned by this storage and never handed out. */
-  readonly data: HostArray;
-  /** Wrap `data` (taken over, not copied). */
-  constructor(data: HostArray) {
-    this.data = data;
-  }
   /** Element type. */
-  get dtype(): DType {
-    return this.data instanceof Float64Array ? "float64" : "float32";
-  }
+  readonly dtype: DType;
   /** Number of elements. */
-  get length(): number {
-    return this.data.length;
+  readonly length: number;
+  #data: HostArray | null;
+  #lazy: Lazy | null;
+
+  /** Wrap `data` (taken over, not copied), or hold a pending expression. */
+  constructor(data: HostArray | null, lazy: Lazy | null = null, dtype?: DType) {
+    this.#data = data;
+    this.#lazy = lazy;
+    this.dtype = data ? (data instanceof Float64Array ? "float64" : "float32") : dtype!;
+    this.length = data ? data.length : lazy!.rows * lazy!.cols;
   }
+
+  /** The data, computing a pending expression first. */
+  get data(): HostArray {
+    if (this.#data === null) {
+      const { expr, leaves, rows, cols } = this.#lazy!;
+      const out = alloc(this.length, this.dtype);
+      fusedLoop(expr, this.dtype)(leaves.map((l) => l.data), out, rows, cols);
+      this.#data = out;
+      this.#lazy = null; // let the inputs go
+    }
+    return this.#data;
+  }
+
+  /** The pending expression, if any. */
+  get lazy(): Lazy | null {
+    return this.#lazy;
+  }
+}
+
+/** `s` as an operand of an element-wise op on a rows x cols grid: inlined if pending. */
+function operand(
+  s: TsStorage,
+  pattern: Pattern,
+  rows: number,
+  cols: number,
+  leaves: TsStorage[],
+): Expr {
+  const lazy = s.lazy;
+  if (
+    lazy !== null && pattern === "full" && exprSize(lazy.expr) < MAX_NODES &&
+    ((lazy.rows === rows && lazy.cols === cols) || exprFlat(lazy.expr))
+  ) {
+    const e = shiftLeaves(lazy.expr, leaves.length);
+    leaves.push(...lazy.leaves);
+    return e;
+  }
+  leaves.push(s);
+  return { kind: "leaf", index: leaves.length - 1, pattern };
 }
 
 function alloc(length: number, dtype: DType): HostArray {
@@ -99,20 +151,18 @@ export const tsKernel: Kernel<TsStorage> = {
     return new TsStorage(out);
   },
   unary(op: UnaryOp, a: TsStorage): TsStorage {
-    const out = alloc(a.length, a.dtype);
-    unaryLoop(op, a.dtype)(a.data, out);
-    return new TsStorage(out);
+    const leaves: TsStorage[] = [];
+    const rows = a.lazy?.rows ?? 1, cols = a.lazy?.cols ?? a.length;
+    const expr: Expr = { kind: "unary", op, a: operand(a, "full", rows, cols, leaves) };
+    return new TsStorage(null, { expr, leaves, rows, cols }, a.dtype);
   },
   binary(op: BinaryOp, a: TsStorage, b: TsStorage, s: BroadcastShapes): TsStorage {
-    const out = alloc(s.rows * s.cols, a.dtype);
-    const loop = binaryLoop(
-      op,
-      a.dtype,
-      pattern(s.a, s.rows, s.cols),
-      pattern(s.b, s.rows, s.cols),
-    );
-    loop(a.data, b.data, out, s.rows, s.cols);
-    return new TsStorage(out);
+    const { rows, cols } = s;
+    const leaves: TsStorage[] = [];
+    const ea = operand(a, pattern(s.a, rows, cols), rows, cols, leaves);
+    const eb = operand(b, pattern(s.b, rows, cols), rows, cols, leaves);
+    const expr: Expr = { kind: "binary", op, a: ea, b: eb };
+    return new TsStorage(null, { expr, leaves, rows, cols }, a.dtype);
   },
   reduce(op: ReduceOp, a: TsStorage, rows: number, cols: number, axis: ReduceAxis): TsStorage {
     const out = alloc(axis === "all" ? 1 : axis === 0 ? cols : rows, a.dtype);
