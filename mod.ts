@@ -151,3 +151,10 @@ export {
   type SvdBackpropResult,
   townsendAbar,
 } from "./lib/experiments/svd_backprop.ts";
+export {
+  qr,
+  type QrOptions,
+  type QrResult,
+  triangularSolve,
+  type TriangularSolveOptions,
+} from "./lib/qr.ts";

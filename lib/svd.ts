@@ -277,7 +277,13 @@ export function svd(A: Matrix, opts: SvdOptions = {}): SvdResult {
   const action = "compute svd";
   checkMatrix(action, A, "A");
   const eps = opts.eps ?? 0;
-  if (typeof eps !== "number" || !(eps >= 0) || !Number.isFinite(eps)) {
+  if (typeof eps !== "number") {
+    throw new TypeError(`Cannot ${action}: eps must be a number, got ${typeof eps}`);
+  }
+  if (opts.full && (A.rows === 0 || A.cols === 0)) {
+    throw new TypeError(`Cannot ${action} of a ${shapeStr(A)} matrix with full: true: it is empty`);
+  }
+  if (!(eps >= 0) || !Number.isFinite(eps)) {
     throw new RangeError(`Cannot ${action}: eps must be a finite number >= 0, got ${eps}`);
   }
   const p: Params = { m: A.rows, n: A.cols, eps };
@@ -290,8 +296,5 @@ export function svd(A: Matrix, opts: SvdOptions = {}): SvdResult {
   const index = new Int32Array(p.m * p.n).fill(-1);
   for (let i = 0; i < kk; i++) index[i * p.n + i] = i;
   const S = gatherRaw(s, { index, rows: p.m, cols: p.n });
-  if (p.m === 0 || p.n === 0) {
-    throw new TypeError(`Cannot ${action} of a ${shapeStr(A)} matrix: it is empty`);
-  }
   return { U: Uf, S, V: Vf, s: sCol };
 }
