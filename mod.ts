@@ -35,6 +35,7 @@ export type {
   Storage,
   UnaryOp,
 } from "./lib/kernel.ts";
+export { BINARY_OPS, DTYPES, REDUCE_OPS, UNARY_OPS } from "./lib/kernel.ts";
 export { currentKernel, kernelNames, loadKernel, useKernel } from "./lib/registry.ts";
 export {
   abs,
@@ -101,7 +102,14 @@ export {
   reluLoss,
   reluLossHandGrads,
 } from "./lib/experiments/relu_grad.ts";
-export { xorExperiment, type XorOptions, type XorResult, xorSteps } from "./lib/experiments/xor.ts";
+export {
+  xorExperiment,
+  type XorOptions,
+  type XorResult,
+  type XorStep,
+  xorSteps,
+  type XorWeights,
+} from "./lib/experiments/xor.ts";
 export {
   accuracy,
   type Activation,

@@ -158,6 +158,17 @@ export function valueAndGrad(
   f: MatrixFn,
   argnums?: number,
 ): (...args: Matrix[]) => [Matrix, Matrix];
+/**
+ * With an array of argnums: the value and one gradient per listed argument.
+ *
+ * @example
+ * ```ts
+ * import { matmul, Matrix, sum, valueAndGrad } from "../mod.ts";
+ * const f = (a: Matrix, b: Matrix) => sum(matmul(a, b));
+ * const [v, [ga, gb]] = valueAndGrad(f, [0, 1])(Matrix.ones(1, 2), Matrix.ones(2, 1));
+ * console.log(v.get(0, 0), ga.shape, gb.shape); // 2 [1, 2] [2, 1]
+ * ```
+ */
 export function valueAndGrad(
   f: MatrixFn,
   argnums: readonly number[],
@@ -203,6 +214,17 @@ export function valueAndGrad(
  * ```
  */
 export function grad(f: MatrixFn, argnums?: number): (...args: Matrix[]) => Matrix;
+/**
+ * With an array of argnums: one gradient per listed argument, as JAX's argnums.
+ *
+ * @example
+ * ```ts
+ * import { grad, matmul, Matrix, sum } from "../mod.ts";
+ * const f = (a: Matrix, b: Matrix) => sum(matmul(a, b));
+ * const [ga, gb] = grad(f, [0, 1])(Matrix.ones(1, 2), Matrix.ones(2, 1));
+ * console.log(ga.toArray(), gb.toArray()); // [[1, 1]] [[1], [1]]
+ * ```
+ */
 export function grad(
   f: MatrixFn,
   argnums: readonly number[],

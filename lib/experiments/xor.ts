@@ -19,8 +19,12 @@ import { diag, kron, unvec, vec } from "../kronecker.ts";
 import { compose, DiagOp, KronOp } from "../linear_op.ts";
 import { type Check, checkScalar } from "./check.ts";
 
-type Weights = [Matrix, Matrix];
-type Step = (W: Weights) => Weights;
+/** The two weight matrices of the XOR network, [W1 (3 x hidden), W2 (hidden x 1)]. */
+export type XorWeights = [Matrix, Matrix];
+/** One gradient-descent step of the XOR network. */
+export type XorStep = (W: XorWeights) => XorWeights;
+type Weights = XorWeights;
+type Step = XorStep;
 
 const X = Matrix.from([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]]);
 const Y = Matrix.from([[0], [1], [1], [0]]);
@@ -43,7 +47,9 @@ function update([W1, W2]: Weights, g1: Matrix, g2: Matrix, lr: number): Weights 
 }
 
 /** The four training steps of document 001. */
-export function xorSteps(lr: number): Record<"dense" | "structured" | "shape" | "autodiff", Step> {
+export function xorSteps(
+  lr: number,
+): Record<"dense" | "structured" | "shape" | "autodiff", XorStep> {
   return {
     dense: (W) => {
       const [W1, W2] = W;
