@@ -103,7 +103,7 @@ const kernel = pick("kernel", values.kernel, ["ts", "webgpu"]);
 const dtype = pick("dtype", values.dtype, ["float64", "float32"]) ??
   (kernel === "webgpu" ? "float32" : "float64");
 const method = pick("grad", values.grad, ["hand", "autodiff"]);
-await useKernel(kernel!);
+await useKernel(kernel!).catch((e) => fail(`Cannot use the ${kernel} kernel: ${e.message}`));
 
 // Progress on stderr: an updating bar on a terminal, one line per epoch otherwise.
 const tty = Deno.stderr.isTerminal();
@@ -111,12 +111,13 @@ const encoder = new TextEncoder();
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 const clock = (s: number) => {
   if (!Number.isFinite(s)) return "--:--";
-  const m = Math.floor(s / 60), r = Math.round(s % 60);
-  return `${m}:${String(r).padStart(2, "0")}`;
+  const t = Math.round(s);
+  return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`;
 };
-let lastDraw = 0, samplesSeen = 0;
+let lastDraw = 0, samplesSeen = 0, epochs = 0, wall = 0;
 function onStep(i: StepInfo) {
   samplesSeen += i.batchSize;
+  epochs = i.totalSteps / i.stepsPerEpoch;
   const now = performance.now();
   if (!tty || (now - lastDraw < 100 && i.step !== i.stepsPerEpoch)) return;
   lastDraw = now;
@@ -143,13 +144,17 @@ function epochLine(e: EpochInfo) {
     } s eval`;
 }
 function onEpoch(e: EpochInfo) {
-  err(tty ? `\r\x1b[K${epochLine(e)}\n` : `${epochLine(e)}\n`);
+  wall += e.seconds + e.evalSeconds;
+  const eta = e.epoch < epochs ? `; ETA ${clock((wall / e.epoch) * (epochs - e.epoch))}` : "";
+  err(`${tty ? "\r\x1b[K" : ""}${epochLine(e)}${eta}\n`);
 }
 
 const quick = values.quick;
+// Bad option values (a negative learning rate, labels out of range in --data files)
+// surface as TypeError or RangeError from the library: print the message, exit 2.
 const r = await mnistMlpExperiment({
   quick,
-  epochs: num("epochs", values.epochs, "int"),
+  epochs: num("epochs", values.epochs, "pos"),
   batchSize: num("batch", values.batch, "pos"),
   lr: num("lr", values.lr, "real"),
   momentum: num("momentum", values.momentum, "real"),
@@ -164,6 +169,11 @@ const r = await mnistMlpExperiment({
   dir: values.data,
   onStep,
   onEpoch,
+}).catch((e) => {
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof Deno.errors.NotFound) {
+    fail(`${e.name}: ${e.message}`);
+  }
+  throw e;
 });
 
 if (values.json) {

@@ -19,6 +19,7 @@ import {
   oneHot,
   Random,
   sgd,
+  type SgdState,
   softmax,
   softmaxCrossEntropy,
   sub,
@@ -371,6 +372,10 @@ Deno.test("bad shapes, labels and options throw TypeError or RangeError with cle
   assert.throws(() => opt.update([X], [Matrix.ones(3, 5)], opt.init([X])), {
     name: "TypeError",
     message: /gradient 0 is 3x5 but parameter 0 is 5x3/,
+  });
+  assert.throws(() => opt.update([X], [X], {} as SgdState), {
+    name: "TypeError",
+    message: /state must come from init or update/,
   });
   assert.throws(() => minibatches(10, 0, new Random()), RangeError);
   const bad = { inputs: new Float64Array(6), labels: [0, 2] };

@@ -13,28 +13,21 @@
 export { logSoftmax, meanSquaredError, oneHot, softmax, softmaxCrossEntropy } from "./losses.ts";
 export {
   type Activation,
-  type GradMethod,
   type InitKind,
   initMlp,
   type InitMlpOptions,
   type LossKind,
   type Mlp,
-  mlpBackward,
   mlpForward,
-  type MlpGrads,
-  mlpGrads,
   mlpLoss,
   withParams,
 } from "./model.ts";
+export { type GradMethod, mlpBackward, type MlpGrads, mlpGrads } from "./backward.ts";
 export { type Optimizer, sgd, type SgdOptions, type SgdState } from "./sgd.ts";
+export { batchOf, type Dataset, minibatches } from "./data.ts";
+export { accuracy, evaluateMlp, type Evaluation } from "./evaluate.ts";
 export {
-  accuracy,
-  batchOf,
-  type Dataset,
   type EpochInfo,
-  evaluateMlp,
-  type Evaluation,
-  minibatches,
   type StepInfo,
   trainMlp,
   type TrainOptions,

@@ -1,8 +1,7 @@
 /**
  * A fully connected network (multilayer perceptron): its parameters as an
- * immutable value, seeded initialisation, the forward pass, the loss, and its
- * gradient two ways: reverse-mode autodiff, and the hand-derived matrix-form
- * backward of document 003.
+ * immutable value, seeded initialisation, the forward pass and the loss. Gradients
+ * are in backward.ts.
  *
  * Convention: samples are ROWS. X is n x d (a minibatch of n samples), layer l maps
  * A_{l-1} (n x d_{l-1}) to Z_l = A_{l-1} W_l + b_l with W_l of d_{l-1} x d_l and the
@@ -14,24 +13,9 @@
 import { Matrix, type MatrixOptions } from "../matrix.ts";
 import { Random } from "../random.ts";
 import { shapeStr } from "../errors.ts";
-import { valueAndGrad } from "../autodiff.ts";
 import { checkMatrix } from "../ops/common.ts";
-import {
-  add,
-  exp,
-  matmul,
-  mul,
-  relu,
-  scale,
-  sigmoid,
-  square,
-  step,
-  sub,
-  sum,
-  tanh,
-  transpose,
-} from "../ops/mod.ts";
-import { logSoftmax, meanSquaredError, softmaxCrossEntropy } from "./losses.ts";
+import { add, matmul, mul, relu, sigmoid, square, step, sub, tanh } from "../ops/mod.ts";
+import { meanSquaredError, softmaxCrossEntropy } from "./losses.ts";
 
 /** Activation of the hidden layers. */
 export type Activation = "relu" | "sigmoid" | "tanh";
@@ -78,7 +62,13 @@ export interface InitMlpOptions extends MatrixOptions {
 const ACTIVATIONS: readonly Activation[] = ["relu", "sigmoid", "tanh"];
 const LOSSES: readonly LossKind[] = ["cross-entropy", "mse"];
 
-function oneOf<T extends string>(action: string, what: string, v: unknown, ok: readonly T[]): T {
+/** Internal (not re-exported): `v` if it is one of `ok`, else a TypeError naming the choices. */
+export function oneOf<T extends string>(
+  action: string,
+  what: string,
+  v: unknown,
+  ok: readonly T[],
+): T {
   if (!ok.includes(v as T)) {
     throw new TypeError(
       `Cannot ${action}: unknown ${what} ${JSON.stringify(v)}, expected ${
@@ -190,8 +180,8 @@ function activate(a: Activation, Z: Matrix): Matrix {
   return a === "relu" ? relu(Z) : a === "sigmoid" ? sigmoid(Z) : tanh(Z);
 }
 
-/** phi'(Z) from A = phi(Z): 1(A > 0) for relu (0 at 0), A (1 - A), 1 - A^2. */
-function derivative(a: Activation, A: Matrix): Matrix {
+/** Internal (not re-exported): phi'(Z) from A = phi(Z): 1(A > 0) for relu (0 at 0), A (1 - A), 1 - A^2. */
+export function derivative(a: Activation, A: Matrix): Matrix {
   return a === "relu" ? step(A) : a === "sigmoid" ? mul(A, sub(1, A)) : sub(1, square(A));
 }
 
@@ -206,7 +196,8 @@ function checkInput(action: string, model: Mlp, X: Matrix): void {
   }
 }
 
-function checkTargets(action: string, model: Mlp, X: Matrix, Y: Matrix): void {
+/** Internal (not re-exported): check X against the input width and Y against X and the output width. */
+export function checkTargets(action: string, model: Mlp, X: Matrix, Y: Matrix): void {
   checkInput(action, model, X);
   checkMatrix(action, Y, "Y");
   const out = model.sizes[model.sizes.length - 1];
@@ -218,8 +209,8 @@ function checkTargets(action: string, model: Mlp, X: Matrix, Y: Matrix): void {
   if (X.rows === 0) throw new TypeError(`Cannot ${action}: no samples (X is ${shapeStr(X)})`);
 }
 
-/** Z_l and A_l of every layer (A_0 = X, the last A is Z_L: no output activation). */
-function layers(model: Mlp, X: Matrix): Matrix[] {
+/** Internal (not re-exported): A_0 = X, A_l = phi(Z_l) for hidden layers, and Z_L (no output activation). */
+export function layers(model: Mlp, X: Matrix): Matrix[] {
   const { params, activation } = model;
   const A = [X];
   const L = params.length / 2;
@@ -267,102 +258,4 @@ export function lossOf(kind: LossKind, out: Matrix, Y: Matrix): Matrix {
 export function mlpLoss(model: Mlp, X: Matrix, Y: Matrix): Matrix {
   checkTargets("compute the loss of an MLP", model, X, Y);
   return lossOf(model.loss, mlpForward(model, X), Y);
-}
-
-/** How {@link mlpGrads} differentiates. */
-export type GradMethod = "hand" | "autodiff";
-
-/** The loss and its gradient with respect to each parameter. */
-export interface MlpGrads {
-  /** The loss, 1x1 (a Matrix, so reading it can wait: `await loss.read()` on a GPU). */
-  loss: Matrix;
-  /** d loss / d params, in the order and shapes of `model.params`. */
-  grads: readonly Matrix[];
-}
-
-/**
- * The hand-derived backward pass of document 003 in matrix form, for our rows
- * convention; one forward and one backward sweep, no autodiff graph.
- *
- * With P = softmax(Z_L) (cross-entropy) the output error is E_L = (P - Y) / n; for
- * mse it is 2 (Z_L - Y) / (n k). Then, for l = L, ..., 1:
- *   dW_l = A_{l-1}^T E_l,  db_l = sum of E_l's rows,
- *   E_{l-1} = (E_l W_l^T) o phi'(Z_{l-1})   (for relu: zero where A_{l-1} = h <= 0).
- * The document's NumPy (columns) reads e2 = probs - labels, e1 = W2^T e2 masked
- * where h1 <= 0, dW2 = e2 h1^T / n, db2 = mean(e2, axis 1), dW1 = e1 x^T / n,
- * db1 = mean(e1, axis 1); transposing each (e_doc = n E^T, h1_doc = A_1^T,
- * x_doc = X^T, W_doc = W^T) gives ours: the 1/n is applied once, at E_L, instead of
- * in each dW and db. The cross-entropy form assumes Y's rows sum to 1 (one-hot).
- *
- * @example
- * ```ts
- * import { initMlp, mlpBackward, Random, oneHot } from "../../mod.ts";
- * const net = initMlp([4, 3, 2], { seed: 1 });
- * const { loss, grads } = mlpBackward(net, new Random(2).normal(5, 4), oneHot([0, 1, 1, 0, 1], 2));
- * console.log(loss.get(0, 0) > 0, grads.map((g) => g.shape)); // true [[4, 3], [1, 3], [3, 2], [1, 2]]
- * ```
- */
-export function mlpBackward(model: Mlp, X: Matrix, Y: Matrix): MlpGrads {
-  checkTargets("run the MLP backward pass", model, X, Y);
-  const { params, activation } = model;
-  const L = params.length / 2;
-  const A = layers(model, X);
-  const out = A[L];
-  const n = X.rows;
-  let E: Matrix, loss: Matrix;
-  if (model.loss === "cross-entropy") {
-    const logP = logSoftmax(out);
-    loss = scale(sum(mul(Y, logP)), -1 / n);
-    E = scale(sub(exp(logP), Y), 1 / n);
-  } else {
-    const R = sub(out, Y);
-    loss = scale(sum(square(R)), 1 / (n * out.cols));
-    E = scale(R, 2 / (n * out.cols));
-  }
-  const grads: Matrix[] = new Array(2 * L);
-  for (let l = L; l >= 1; l--) {
-    grads[2 * l - 2] = matmul(transpose(A[l - 1]), E);
-    grads[2 * l - 1] = sum(E, { axis: 0 });
-    if (l > 1) E = mul(matmul(E, transpose(params[2 * l - 2])), derivative(activation, A[l - 1]));
-  }
-  return { loss, grads: Object.freeze(grads) };
-}
-
-/**
- * The loss and its gradients, by the hand-derived backward ({@link mlpBackward},
- * the default, faster) or by reverse-mode autodiff (`valueAndGrad` of
- * {@link mlpLoss} over the parameters). They agree to rounding (1e-12 in float64).
- *
- * @example
- * ```ts
- * import { initMlp, mlpGrads, oneHot, Random } from "../../mod.ts";
- * const net = initMlp([4, 3, 2], { seed: 1 });
- * const X = new Random(2).normal(5, 4), Y = oneHot([0, 1, 1, 0, 1], 2);
- * const hand = mlpGrads(net, X, Y);
- * const auto = mlpGrads(net, X, Y, { method: "autodiff" });
- * console.log(Math.abs(hand.grads[0].get(0, 0) - auto.grads[0].get(0, 0)) < 1e-12); // true
- * ```
- */
-export function mlpGrads(
-  model: Mlp,
-  X: Matrix,
-  Y: Matrix,
-  opts: { method?: GradMethod } = {},
-): MlpGrads {
-  const method = oneOf(
-    "compute MLP gradients",
-    "method",
-    opts.method ?? "hand",
-    [
-      "hand",
-      "autodiff",
-    ] as const,
-  );
-  if (method === "hand") return mlpBackward(model, X, Y);
-  checkTargets("compute MLP gradients", model, X, Y);
-  const argnums = model.params.map((_, i) => i);
-  const f = (...p: Matrix[]) =>
-    lossOf(model.loss, layers({ ...model, params: p }, X)[model.sizes.length - 1], Y);
-  const [loss, grads] = valueAndGrad(f, argnums)(...model.params);
-  return { loss, grads: Object.freeze(grads) };
 }

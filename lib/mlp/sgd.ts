@@ -108,6 +108,12 @@ export function sgd(opts: SgdOptions): Optimizer {
           `Cannot ${action}: ${params.length} parameters but ${grads.length} gradients`,
         );
       }
+      if (
+        state === null || typeof state !== "object" || !Number.isSafeInteger(state.step) ||
+        !Array.isArray(state.velocity)
+      ) {
+        throw new TypeError(`Cannot ${action}: state must come from init or update`);
+      }
       const hasV = mu > 0 && state.step > 0;
       if (hasV && state.velocity.length !== params.length) {
         throw new TypeError(
