@@ -14,6 +14,7 @@ import {
   gradcheckCheck,
   matmul,
   Matrix,
+  mnistMlpExperiment,
   Random,
   reluGradDocument,
   reluGradRandom,
@@ -71,6 +72,20 @@ log("\n== Document 000: backprop through the SVD of a 9000x3 matrix");
 const svdRun = svdBackpropExperiment({ seed });
 log(`singular values ${svdRun.singularValues.map((x) => x.toFixed(4)).join(", ")}`);
 checks.push(...svdRun.checks);
+
+log("\n== Document 003: 784-500-10 ReLU/softmax MLP on MNIST (quick: 4000 images, 2 epochs)");
+const mnist = await mnistMlpExperiment({
+  quick: true,
+  seed,
+  onEpoch: (e) =>
+    log(
+      `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${
+        (100 * e.testAccuracy!).toFixed(2)
+      }%`,
+    ),
+});
+log(`${mnist.msPerStep.toFixed(1)} ms per step (batch 128, float64)`);
+checks.push(...mnist.checks);
 
 const ok = checks.every((c) => c.ok);
 if (values.json) console.log(JSON.stringify({ ok, checks }));
