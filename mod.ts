@@ -166,3 +166,28 @@ export {
   triangularSolve,
   type TriangularSolveOptions,
 } from "./lib/qr.ts";
+export {
+  escapeHtml,
+  type JupyterBroadcaster,
+  jupyterKernel,
+  type MatrixDisplayOptions,
+  type MatrixHeader,
+  matrixMimeBundle,
+  type MimeBundle,
+  type ProgressDisplay,
+  progressDisplay,
+  type ProgressOptions,
+  toMimeBundle,
+} from "./lib/display.ts";
+export {
+  type ChartOptions,
+  heatmap,
+  type HeatmapOptions,
+  lineChart,
+  type LineChartOptions,
+  plotToFile,
+  type Series,
+  spectrumChart,
+  type SpectrumOptions,
+  SvgImage,
+} from "./lib/plot/mod.ts";

@@ -7,6 +7,7 @@ import type { DType, HostArray, Kernel, Storage } from "./kernel.ts";
 import { checkDType, checkSize, shapeStr } from "./errors.ts";
 import { checkKernelDType, resolveKernel } from "./registry.ts";
 import { formatMatrix } from "./format.ts";
+import { matrixMimeBundle, type MimeBundle } from "./display.ts";
 
 /** Options accepted by every constructor. */
 export interface MatrixOptions {
@@ -359,6 +360,24 @@ export class Matrix {
   /** Used by Deno's console.log and inspect. */
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();
+  }
+
+  /**
+   * The Jupyter display protocol (Deno's kernel calls it to show a cell's value):
+   * plain text, an HTML table with the shape and dtype (big matrices truncated),
+   * and LaTeX for small matrices; device data says to `await m.read()`. See
+   * `matrixMimeBundle` in display.ts.
+   *
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * import { toMimeBundle } from "./display.ts";
+   * const bundle = toMimeBundle(Matrix.eye(2)); // calls this method, as the kernel does
+   * console.log(Object.keys(bundle)); // ["text/plain", "text/html", "text/latex"]
+   * ```
+   */
+  [Symbol.for("Jupyter.display")](): MimeBundle {
+    return matrixMimeBundle(this, this.kernel.readSync(this.#storage));
   }
 }
 

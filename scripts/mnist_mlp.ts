@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import {
   type EpochInfo,
   formatChecks,
+  lineChart,
   mnistMlpExperiment,
   type StepInfo,
   useKernel,
@@ -34,6 +35,7 @@ Trains a 784-500-10 MLP (ReLU, softmax, cross-entropy) on MNIST with minibatch S
   --target X        test accuracy the last epoch must reach (default 0.98; 0.85 with --quick)
   --quick           a small, fast run for CI: 4000 train / 1000 test images, 2 epochs
   --json            print a JSON result on stdout
+  --plot FILE       write the loss curves to FILE (.svg; needs --allow-write)
   --help
 Exits with 1 if a check fails (hand backward vs autodiff, the target accuracy).`;
 
@@ -57,6 +59,7 @@ try {
       target: { type: "string" },
       quick: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      plot: { type: "string" },
       help: { type: "boolean", default: false },
     },
   }));
@@ -99,6 +102,9 @@ const pick = <T extends string>(name: string, s: string | undefined, ok: readonl
   return s as T | undefined;
 };
 
+if (values.plot !== undefined && !/\.svg$/i.test(values.plot)) {
+  fail(`--plot must name an .svg file, got ${values.plot}`);
+}
 const kernel = pick("kernel", values.kernel, ["ts", "webgpu"]);
 const dtype = pick("dtype", values.dtype, ["float64", "float32"]) ??
   (kernel === "webgpu" ? "float32" : "float64");
@@ -115,7 +121,9 @@ const clock = (s: number) => {
   return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`;
 };
 let lastDraw = 0, samplesSeen = 0, epochs = 0, wall = 0;
+const stepLosses: number[] = []; // for --plot
 function onStep(i: StepInfo) {
+  stepLosses.push(i.loss);
   samplesSeen += i.batchSize;
   epochs = i.totalSteps / i.stepsPerEpoch;
   const now = performance.now();
@@ -195,5 +203,28 @@ if (values.json) {
       `${r.msPerStep.toFixed(1)} ms/step, ${r.secondsPerEpoch.toFixed(1)} s/epoch of training`,
   );
   console.log(`\n${formatChecks(r.checks)}`);
+}
+if (values.plot !== undefined) {
+  const perEpoch = Math.ceil(r.config.trainCount / r.config.batchSize);
+  const epochNumbers = r.history.map((h) => h.epoch);
+  try {
+    await lineChart([
+      { name: "minibatch loss", x: stepLosses.map((_, k) => (k + 1) / perEpoch), y: stepLosses },
+      { name: "train loss (epoch mean)", x: epochNumbers, y: r.history.map((h) => h.trainLoss) },
+      { name: "test loss", x: epochNumbers, y: r.history.map((h) => h.testLoss!) },
+    ], {
+      title: `MNIST 784-${r.config.hidden}-10: test accuracy ${
+        (100 * r.finalAccuracy).toFixed(2)
+      }% after ${r.history.length} epochs`,
+      xLabel: "epoch",
+      yLabel: "cross-entropy",
+      logY: true,
+    }).save(values.plot);
+    console.error(`wrote ${values.plot}`);
+  } catch (e) {
+    // A NaN loss (a diverged run) or a missing --allow-write: say which, exit 2.
+    console.error(`Cannot write --plot ${values.plot}: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
 }
 Deno.exit(r.ok ? 0 : 1);

@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { formatChecks, svdBackpropExperiment, useKernel } from "../mod.ts";
+import { formatChecks, spectrumChart, svdBackpropExperiment, useKernel } from "../mod.ts";
 
 const HELP = `Usage: deno run scripts/svd_backprop.ts [options]
   --rows N        rows of the data matrix (default 9000)
@@ -17,6 +17,7 @@ const HELP = `Usage: deno run scripts/svd_backprop.ts [options]
   --exact         form U_perp and the m x m products and report their time
   --kernel NAME   ts (default)
   --json          print a JSON result on stdout
+  --plot FILE     write the singular value spectrum to FILE (.svg; needs --allow-write)
   --help`;
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     exact: { type: "boolean", default: false },
     kernel: { type: "string", default: "ts" },
     json: { type: "boolean", default: false },
+    plot: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -43,6 +45,10 @@ const int = (s: string, name: string) => {
   }
   return n;
 };
+if (values.plot !== undefined && !/\.svg$/i.test(values.plot)) {
+  console.error(`--plot must name an .svg file, got ${values.plot}`);
+  Deno.exit(2);
+}
 await useKernel(values.kernel);
 let r;
 try {
@@ -71,5 +77,18 @@ if (values.json) {
     "timings (ms):",
     Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", "),
   );
+}
+if (values.plot !== undefined) {
+  const chart = spectrumChart(r.singularValues, {
+    title: `Singular values of the ${r.shape[0]}x${r.shape[1]} data matrix (seed ${values.seed})`,
+    yLabel: "singular value",
+  });
+  try {
+    await chart.save(values.plot);
+    console.error(`.. wrote ${values.plot}`);
+  } catch (e) {
+    console.error(`Cannot write --plot ${values.plot}: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
 }
 Deno.exit(r.ok ? 0 : 1);
