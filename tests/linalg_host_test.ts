@@ -343,6 +343,152 @@ Deno.test("svdHost: property test on random small matrices", () => {
   );
 });
 
+// ------------------------------------------- SVD tests: the bidiagonal QR path
+// Above 16 columns (rows, for wide inputs) svdHost bidiagonalizes and runs implicit
+// QR on the bidiagonal; at 1.6 times as many rows as columns a QR comes first.
+
+/** Graded singular values 1 down to `low`, geometrically spaced, p of them. */
+function graded(p: number, low: number): number[] {
+  return Array.from({ length: p }, (_, i) => low ** (i / (p - 1)));
+}
+
+const LARGE_SHAPES: [number, number][] = [
+  [17, 17], // just above the Jacobi range
+  [100, 80], // direct bidiagonalization
+  [80, 100],
+  [200, 200],
+  [300, 150], // QR first
+  [150, 300],
+];
+
+Deno.test("svdHost (bidiagonal path): random matrices, thin and full", () => {
+  for (const [m, n] of LARGE_SHAPES) checkBoth(randn(m, n, 3 * m + n), m, n);
+  checkSvd(randn(2000, 40, 5), 2000, 40, false);
+  checkSvd(randn(40, 2000, 6), 40, 2000, false);
+});
+
+Deno.test("svdHost (bidiagonal path): graded singular values 1 down to 1e-12", () => {
+  for (const [m, n] of LARGE_SHAPES) {
+    const s = graded(Math.min(m, n), 1e-12);
+    assertSingularValues(checkBoth(withSingularValues(m, n, s, m + 7 * n), m, n).s, s, "graded");
+  }
+  // Down to 1e-300: the small ones are below the rounding of A, so only absolute
+  // accuracy (relative to s_1) is meaningful, and U, V must stay orthogonal.
+  const s = graded(60, 1e-300);
+  assertSingularValues(checkBoth(withSingularValues(90, 60, s, 1), 90, 60).s, s, "1e-300");
+});
+
+Deno.test("svdHost (bidiagonal path): repeated and clustered singular values", () => {
+  for (const [m, n] of [[200, 200], [300, 150], [100, 80], [80, 100]]) {
+    const p = Math.min(m, n);
+    const s = Array.from({ length: p }, (_, i) => (i < p / 3 ? 3 : i < (2 * p) / 3 ? 1 : 0.5));
+    assertSingularValues(checkBoth(withSingularValues(m, n, s, 2 * m + n), m, n).s, s, "repeated");
+    const c = Array.from({ length: p }, (_, i) => 1 + 1e-10 * (p - i)); // a tight cluster
+    assertSingularValues(checkBoth(withSingularValues(m, n, c, m + 3 * n), m, n).s, c, "cluster");
+  }
+  const eye = new Float64Array(40 * 40);
+  for (let i = 0; i < 40; i++) eye[i * 40 + i] = 1;
+  assert.ok(checkBoth(eye, 40, 40).s.every((x) => x === 1));
+});
+
+Deno.test("svdHost (bidiagonal path): rank-deficient, zero and constant matrices", () => {
+  for (const [m, n, r] of [[120, 90, 5], [90, 120, 5], [200, 100, 1], [60, 60, 59]]) {
+    const p = Math.min(m, n);
+    const s = Array.from({ length: p }, (_, i) => (i < r ? 2 - i / r : 0));
+    const { s: got } = checkBoth(withSingularValues(m, n, s.slice(0, r), 4 * m + n), m, n);
+    assertSingularValues(got, s, `rank ${r} of ${m}x${n}`);
+  }
+  for (const [m, n] of [[60, 40], [40, 60], [300, 150], [50, 50]]) {
+    const { s } = checkBoth(new Float64Array(m * n).fill(-3), m, n);
+    assertSingularValues(
+      s,
+      [3 * Math.sqrt(m * n), ...new Array(Math.min(m, n) - 1).fill(0)],
+      "const",
+    );
+  }
+  assert.ok(checkBoth(new Float64Array(30 * 20), 30, 20).s.every((x) => x === 0));
+  // A permuted diagonal with signs: its singular values are the |entries|, sorted.
+  const n = 50;
+  const perm = Array.from({ length: n }, (_, i) => (i * 17) % n);
+  const d = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) d[i * n + perm[i]] = (i % 2 ? -1 : 1) * (i + 1);
+  const expected = Array.from({ length: n }, (_, i) => n - i);
+  assertSingularValues(checkBoth(d, n, n).s, expected, "permuted diagonal");
+});
+
+Deno.test("svdHost (bidiagonal path): entries scaled by 1e-300, 1e-150, 1e150, 1e300", () => {
+  const base = randn(60, 40, 71);
+  const ref = svdHost(base, 60, 40).s;
+  for (const scale of [1e-300, 1e-150, 1e150, 1e300]) {
+    for (const [m, n, a] of [[60, 40, base], [40, 60, transpose(base, 60, 40)]] as const) {
+      const { s } = checkBoth(a.map((x) => x * scale), m, n);
+      for (let i = 0; i < 40; i++) {
+        assertBelow(Math.abs(s[i] / scale - ref[i]), SV_TOL * ref[0], `scale ${scale}`);
+      }
+    }
+  }
+  checkBoth(randn(40, 30, 72).map((x) => x * 1e306), 40, 30);
+});
+
+Deno.test("svdHost (bidiagonal path): graded bidiagonal keeps high relative accuracy", () => {
+  // An upper bidiagonal A passes through bidiagonalization exactly, so the QR
+  // iterations (Demmel-Kahan) see it as is and get every singular value to high
+  // relative accuracy, down to 1e-78 here: their product must equal |det A| =
+  // prod |d_i| to about n^2 TOL, far beyond what absolute accuracy would give.
+  const n = 40;
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    a[i * n + i] = (i % 3 ? -1 : 1) * 10 ** (-2 * i);
+    if (i + 1 < n) a[i * n + i + 1] = 0.5 * 10 ** (-2 * i);
+  }
+  const { s } = checkBoth(a, n, n);
+  let logDet = 0;
+  let logProd = 0;
+  for (let i = 0; i < n; i++) {
+    logDet += Math.log(Math.abs(a[i * n + i]));
+    logProd += Math.log(s[i]);
+  }
+  assertBelow(Math.abs(logProd - logDet), 1e-10, "log prod s - log |det A|");
+  assert.ok(s[n - 1] > 1e-80 && s[n - 1] < 1e-76, `smallest singular value ${s[n - 1]}`);
+});
+
+Deno.test("svdHost (bidiagonal path): deterministic, and agrees with the Jacobi path", () => {
+  const a = randn(120, 90, 81);
+  assert.deepEqual(svdHost(a, 120, 90, { full: true }), svdHost(a, 120, 90, { full: true }));
+  // Appending zero columns to a 30 x 12 matrix moves it from the Jacobi path (12
+  // columns) to the bidiagonal one (20) without changing its nonzero singular values.
+  const b = randn(30, 12, 82);
+  const padded = new Float64Array(30 * 20);
+  for (let i = 0; i < 30; i++) padded.set(b.subarray(i * 12, i * 12 + 12), i * 20);
+  const small = svdHost(b, 30, 12).s;
+  const { s } = checkBoth(padded, 30, 20);
+  for (let i = 0; i < 12; i++) assertBelow(Math.abs(s[i] - small[i]), SV_TOL * small[0], "s");
+  for (let i = 12; i < 20; i++) assert.equal(s[i], 0);
+});
+
+Deno.test("svdHost (bidiagonal path): property test on random matrices", () => {
+  const entry = fc.oneof(
+    fc.double({ min: -10, max: 10, noNaN: true }),
+    fc.constantFrom(0, 0, 0, 1, -1, 1e-200, 1e100),
+  );
+  const matrix = fc.record({
+    m: fc.integer({ min: 17, max: 45 }),
+    n: fc.integer({ min: 17, max: 45 }),
+  }).chain(({ m, n }) =>
+    fc.record({
+      m: fc.constant(m),
+      n: fc.constant(n),
+      data: fc.array(entry, { minLength: m * n, maxLength: m * n }),
+    })
+  );
+  fc.assert(
+    fc.property(matrix, ({ m, n, data }) => {
+      checkBoth(Float64Array.from(data), m, n);
+    }),
+    { seed: 7, numRuns: 40 },
+  );
+});
+
 // ---------------------------------------------------------------- QR tests
 
 function checkQr(a: Float64Array, m: number, n: number, full: boolean) {

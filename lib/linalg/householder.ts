@@ -8,6 +8,9 @@
  * holds R and the part below the diagonal of column k holds the Householder vector
  * v_k (its leading 1 implicit), with H_k = I - tau_k v_k v_k^T and
  * A P = H_0 H_1 ... H_{K-1} R, K = min(m, n), as in LAPACK's dgeqrf / dgeqp3.
+ * Without pivoting, and in `applyQ` on 8 or more columns, reflectors are applied four
+ * at a time as one block reflector I - V T V^T (LAPACK's dlarft / dlarfb), which
+ * replaces latency-bound dot products by independent ones.
  *
  * @module
  */
@@ -54,6 +57,10 @@ export function householderQr(
   if (pivot) {
     for (let j = 0; j < n; j++) vn1[j] = vn2[j] = norm2(cols[j]);
   }
+  if (!pivot && n >= BLOCK_MIN_COLS) {
+    blockedQr(a, cols, m, n, tau);
+    return { a, m, n, tau, perm };
+  }
   for (let k = 0; k < kMax; k++) {
     if (pivot) {
       let best = k;
@@ -90,12 +97,154 @@ export function applyQ(
   identityLike = false,
 ): void {
   const { a, m, tau } = f;
-  for (let k = tau.length - 1; k >= 0; k--) {
+  const kMax = tau.length;
+  // With enough columns, reflectors go in blocks of NB (all but a tail of fewer).
+  const kBlocked = cols >= BLOCK_MIN_COLS ? kMax - kMax % NB : 0;
+  for (let k = kMax - 1; k >= kBlocked; k--) {
     const t = tau[k];
     if (t === 0) continue;
     const v = a.subarray(k * m + k, (k + 1) * m); // v[0] = 1 implicitly
     for (let j = identityLike ? Math.min(k, cols) : 0; j < cols; j++) {
       reflect(v, b.subarray(j * m + k, (j + 1) * m), t);
+    }
+  }
+  if (kBlocked === 0) return;
+  const blk = new ReflectorBlock(m);
+  for (let k0 = kBlocked - NB; k0 >= 0; k0 -= NB) {
+    blk.load(a, m, tau, k0);
+    for (let j = identityLike ? Math.min(k0, cols) : 0; j < cols; j++) {
+      blk.apply(b.subarray(j * m + k0, (j + 1) * m), false);
+    }
+  }
+}
+
+/** Reflectors per block in the blocked (compact WY) kernels. */
+const NB = 4;
+/** Fewest columns worth the set-up of a block (a dense panel and its T factor). */
+const BLOCK_MIN_COLS = 8;
+
+/**
+ * NB consecutive reflectors H_k0 .. H_(k0+NB-1) as one block reflector
+ * H_k0 ... H_(k0+NB-1) = I - V T V^T (LAPACK's dlarft), acting on rows k0..m-1:
+ * V is held densely (unit diagonal and zeros above it explicit), one contiguous run
+ * per reflector, and T is upper triangular NB x NB. Applying the block costs two
+ * passes over a column, with NB independent dot products in the first, where NB
+ * single reflectors cost 2 NB passes of latency-bound dot products.
+ */
+class ReflectorBlock {
+  readonly #buf: Float64Array;
+  readonly #t = new Float64Array(NB * NB);
+  readonly #g = new Float64Array(NB);
+  #v: Float64Array[] = [];
+
+  constructor(m: number) {
+    this.#buf = new Float64Array(NB * m);
+  }
+
+  /** Loads reflectors k0..k0+NB-1 of the factored column-contiguous `a` (m rows). */
+  load(a: Float64Array, m: number, tau: Float64Array, k0: number): void {
+    const len = m - k0;
+    const t = this.#t;
+    const v = new Array<Float64Array>(NB);
+    for (let i = 0; i < NB; i++) {
+      const vi = this.#buf.subarray(i * len, (i + 1) * len);
+      vi.fill(0, 0, i);
+      vi[i] = 1;
+      const k = k0 + i;
+      vi.set(a.subarray(k * m + k + 1, (k + 1) * m), i + 1);
+      v[i] = vi;
+    }
+    // T[0:i, i] = -tau_i T[0:i, 0:i] (V[:, 0:i]^T v_i), T[i, i] = tau_i.
+    for (let i = 0; i < NB; i++) {
+      const ti = tau[k0 + i];
+      t[i * NB + i] = ti;
+      const vi = v[i];
+      const g = this.#g;
+      for (let j = 0; j < i; j++) {
+        const vj = v[j];
+        let sum = 0;
+        for (let r = i; r < len; r++) sum += vj[r] * vi[r];
+        g[j] = sum;
+      }
+      for (let j = 0; j < i; j++) {
+        let sum = 0;
+        for (let l = j; l < i; l++) sum += t[j * NB + l] * g[l];
+        t[j * NB + i] = -ti * sum;
+      }
+      for (let j = i + 1; j < NB; j++) t[j * NB + i] = 0;
+    }
+    this.#v = v;
+  }
+
+  /** y <- (I - V T V^T) y, or with T^T when `transposed`; y has length m - k0. */
+  apply(y: Float64Array, transposed: boolean): void {
+    const [v0, v1, v2, v3] = this.#v;
+    const t = this.#t;
+    const len = y.length;
+    let w0 = 0;
+    let w1 = 0;
+    let w2 = 0;
+    let w3 = 0;
+    for (let r = 0; r < len; r++) {
+      const yr = y[r];
+      w0 += v0[r] * yr;
+      w1 += v1[r] * yr;
+      w2 += v2[r] * yr;
+      w3 += v3[r] * yr;
+    }
+    let u0: number, u1: number, u2: number, u3: number;
+    if (transposed) {
+      u0 = t[0] * w0;
+      u1 = t[1] * w0 + t[5] * w1;
+      u2 = t[2] * w0 + t[6] * w1 + t[10] * w2;
+      u3 = t[3] * w0 + t[7] * w1 + t[11] * w2 + t[15] * w3;
+    } else {
+      u0 = t[0] * w0 + t[1] * w1 + t[2] * w2 + t[3] * w3;
+      u1 = t[5] * w1 + t[6] * w2 + t[7] * w3;
+      u2 = t[10] * w2 + t[11] * w3;
+      u3 = t[15] * w3;
+    }
+    for (let r = 0; r < len; r++) {
+      y[r] -= v0[r] * u0 + v1[r] * u1 + v2[r] * u2 + v3[r] * u3;
+    }
+  }
+}
+
+/**
+ * Unpivoted QR of the m x n `a` (with `cols` its column views), in panels
+ * of NB columns: each panel is factored column by column, then its reflectors are
+ * applied to the columns right of it as one block.
+ */
+function blockedQr(
+  a: Float64Array,
+  cols: Float64Array[],
+  m: number,
+  n: number,
+  tau: Float64Array,
+) {
+  const kMax = tau.length;
+  const blk = new ReflectorBlock(m);
+  for (let k0 = 0; k0 < kMax; k0 += NB) {
+    const kb = Math.min(NB, kMax - k0);
+    for (let k = k0; k < k0 + kb; k++) {
+      const v = cols[k].subarray(k);
+      const t = makeReflector(v);
+      tau[k] = t;
+      if (t !== 0) {
+        for (let j = k + 1; j < k0 + kb; j++) reflect(v, cols[j].subarray(k), t);
+      }
+    }
+    if (k0 + kb >= n) continue;
+    if (kb === NB && n - k0 - kb >= 2) {
+      blk.load(a, m, tau, k0);
+      for (let j = k0 + kb; j < n; j++) blk.apply(cols[j].subarray(k0), true);
+    } else {
+      for (let k = k0; k < k0 + kb; k++) {
+        const t = tau[k];
+        if (t === 0) continue;
+        const v = cols[k].subarray(k);
+        for (let j = k0 + kb; j < n; j++) reflect(v, cols[j].subarray(k), t);
+      }
     }
   }
 }
@@ -125,7 +274,7 @@ export function norm2(x: Float64Array): number {
  * Turns x = (alpha, x') into (beta, v') with H (alpha, x')^T = (beta, 0)^T for
  * H = I - tau (1, v')(1, v')^T, and returns tau (0 when x' = 0, H = I).
  */
-function makeReflector(x: Float64Array): number {
+export function makeReflector(x: Float64Array): number {
   const xnorm = norm2(x.subarray(1));
   if (xnorm === 0) return 0;
   const alpha = x[0];
@@ -145,7 +294,7 @@ function makeReflector(x: Float64Array): number {
 }
 
 /** Applies H = I - t v v^T (v[0] = 1 implicit) to y, of the same length as v. */
-function reflect(v: Float64Array, y: Float64Array, t: number) {
+export function reflect(v: Float64Array, y: Float64Array, t: number) {
   const len = v.length;
   let s = y[0];
   for (let i = 1; i < len; i++) s += v[i] * y[i];

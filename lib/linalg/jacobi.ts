@@ -23,10 +23,12 @@ export interface JacobiResult {
 
 /**
  * Rotates the vectors `x[0..count)` (equal lengths `len`, typically row views of one
- * row-major array; `acc` holds `count` vectors of the same length) by plane rotations until every pair is orthogonal to working
+ * row-major array) by plane rotations until every pair is orthogonal to working
  * precision: |x_p . x_q| <= tol ||x_p|| ||x_q|| with tol = sqrt(len) eps, the criterion
- * of LAPACK's dgesvj. Each rotation is also applied to `acc[p]`, `acc[q]`, so if the
- * rows of `acc` start as the identity they end as J^T, where X_final = X_initial J.
+ * of LAPACK's dgesvj. Each rotation is also applied to `acc[p]`, `acc[q]` (`acc` holds
+ * `count` vectors of length `len` too), so if the rows of `acc` start as the identity
+ * they end as J^T, where X_final = X_initial J. One pass over memory per rotation
+ * rotates both pairs and computes the dot product the next pair needs.
  *
  * Rotations are the classical Rutishauser ones (the smaller angle, so the longer
  * vector of a pair grows and the shorter one shrinks), with de Rijk's pivoting: before
