@@ -3,8 +3,8 @@
  * Float64Array or Float32Array data.
  *
  * Design (GotoBLAS layout, shaped by what V8's optimising compiler does on x64):
- * - Tiny products (at most {@link SMALL} multiply-adds) and matrix-vector products whose
- *   dot products read both operands contiguously use plain loops with no setup.
+ * - Tiny products (at most {@link SMALL} multiply-adds) and matrix-vector products run
+ *   plain loops that keep four sums in locals, with no setup.
  * - Larger ones are blocked: a KC x NC block of op(B) and an MC x KC block of op(A)
  *   are packed into Float64Array scratch as panels 3 wide, in the order the microkernel
  *   reads them. The transpose flags only change the strides the packing reads with, and
@@ -26,17 +26,14 @@
 
 /** Rows of op(A) and columns of op(B) per microkernel tile; `kernel3x3` hard-codes 3. */
 const R = 3;
-/** Most depth of a packed block: a 3-wide panel of it (6 KiB) stays in L1. */
+/** Largest depth of a packed block: a 3-wide panel of it (6 KiB) stays in L1. */
 const KC = 256;
-/** Most rows of op(A) per packed block (240 KiB, stays in L2); a multiple of R. */
+/** Largest row count of a packed block of op(A) (240 KiB, stays in L2); a multiple of R. */
 const MC = 120;
-/** Most columns of op(B) per packed block (2 MiB); a multiple of R. */
+/** Largest column count of a packed block of op(B) (2 MiB); a multiple of R. */
 const NC = 1020;
-/**
- * Products with m n k at most this run the direct loops, which need no packing. The
- * blocked path is faster from about 5 x 5 x 5 on (2x at 8 x 8 x 8, 3x at 16 x 16 x 16).
- */
-const SMALL = 64;
+/** Products with m n k at most this run the direct loops, which need no packing. */
+const SMALL = 729;
 /** Keeps indices within 30 bits: lets V8 prove they are non-negative int32. */
 const MASK = 0x3fffffff;
 
@@ -160,11 +157,11 @@ function blocked<T extends Float32Array | Float64Array>(
 }
 
 /**
- * Whether the direct loops beat the blocked path: tiny products, and matrix-vector
- * products whose dot products read A and B with stride 1 (blocking pads them to 3 wide).
+ * Whether the direct loops beat the blocked path (measured): below about 9 x 9 x 9, for
+ * one row of C and for one or two columns, which the blocked path pads to 3 wide.
  */
-function useDirect(m: number, n: number, k: number, transA: boolean, transB: boolean): boolean {
-  return m * n * k <= SMALL || (n === 1 && !transA) || (m === 1 && transB);
+function useDirect(m: number, n: number, k: number): boolean {
+  return m * n * k <= SMALL || m === 1 || n <= 2;
 }
 
 /** Throws unless the sizes are non-negative integers that fit the arrays. */
@@ -269,7 +266,10 @@ function storeF64(
   }
 }
 
-/** Direct loops for small products: c[i n + j] = sum_p a[i sai + p sap] b[j sbj + p sbp]. */
+/**
+ * Direct loops for small products and matrix-vector products, four entries of C at a
+ * time: c[i n + j] = sum_p a[i sai + p sap] b[j sbj + p sbp].
+ */
 function directF64(
   a: Float64Array,
   b: Float64Array,
@@ -282,8 +282,52 @@ function directF64(
 ): void {
   const sai = transA ? 1 : k, sap = transA ? m : 1;
   const sbj = transB ? k : 1, sbp = transB ? 1 : n;
+  if (n < 4) {
+    // Few columns (matrix times vector): four rows of C at a time share each b value.
+    const m4 = m - (m % 4);
+    for (let j = 0; j < n; j++) {
+      let i = 0;
+      for (; i < m4; i += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) {
+          const v = b[y];
+          s0 += a[x] * v;
+          s1 += a[x + sai] * v;
+          s2 += a[x + 2 * sai] * v;
+          s3 += a[x + 3 * sai] * v;
+        }
+        c[i * n + j] = s0;
+        c[(i + 1) * n + j] = s1;
+        c[(i + 2) * n + j] = s2;
+        c[(i + 3) * n + j] = s3;
+      }
+      for (; i < m; i++) {
+        let s = 0;
+        for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) s += a[x] * b[y];
+        c[i * n + j] = s;
+      }
+    }
+    return;
+  }
+  // Four columns of C at a time share each a value.
+  const n4 = n - (n % 4);
   for (let i = 0, ci = 0; i < m; i++) {
-    for (let j = 0; j < n; j++, ci++) {
+    let j = 0;
+    for (; j < n4; j += 4, ci += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) {
+        const v = a[x];
+        s0 += v * b[y];
+        s1 += v * b[y + sbj];
+        s2 += v * b[y + 2 * sbj];
+        s3 += v * b[y + 3 * sbj];
+      }
+      c[ci] = s0;
+      c[ci + 1] = s1;
+      c[ci + 2] = s2;
+      c[ci + 3] = s3;
+    }
+    for (; j < n; j++, ci++) {
       let s = 0;
       for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) s += a[x] * b[y];
       c[ci] = s;
@@ -322,7 +366,7 @@ export function matmulF64(
   transB: boolean,
 ): void {
   checkSizes(a.length, b.length, c.length, m, n, k);
-  if (useDirect(m, n, k, transA, transB)) directF64(a, b, c, m, n, k, transA, transB);
+  if (useDirect(m, n, k)) directF64(a, b, c, m, n, k, transA, transB);
   else blocked(packF64, storeF64, a, b, c, m, n, k, transA, transB);
 }
 
@@ -415,8 +459,52 @@ function directF32(
 ): void {
   const sai = transA ? 1 : k, sap = transA ? m : 1;
   const sbj = transB ? k : 1, sbp = transB ? 1 : n;
+  if (n < 4) {
+    // Few columns (matrix times vector): four rows of C at a time share each b value.
+    const m4 = m - (m % 4);
+    for (let j = 0; j < n; j++) {
+      let i = 0;
+      for (; i < m4; i += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) {
+          const v = b[y];
+          s0 += a[x] * v;
+          s1 += a[x + sai] * v;
+          s2 += a[x + 2 * sai] * v;
+          s3 += a[x + 3 * sai] * v;
+        }
+        c[i * n + j] = s0;
+        c[(i + 1) * n + j] = s1;
+        c[(i + 2) * n + j] = s2;
+        c[(i + 3) * n + j] = s3;
+      }
+      for (; i < m; i++) {
+        let s = 0;
+        for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) s += a[x] * b[y];
+        c[i * n + j] = s;
+      }
+    }
+    return;
+  }
+  // Four columns of C at a time share each a value.
+  const n4 = n - (n % 4);
   for (let i = 0, ci = 0; i < m; i++) {
-    for (let j = 0; j < n; j++, ci++) {
+    let j = 0;
+    for (; j < n4; j += 4, ci += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) {
+        const v = a[x];
+        s0 += v * b[y];
+        s1 += v * b[y + sbj];
+        s2 += v * b[y + 2 * sbj];
+        s3 += v * b[y + 3 * sbj];
+      }
+      c[ci] = s0;
+      c[ci + 1] = s1;
+      c[ci + 2] = s2;
+      c[ci + 3] = s3;
+    }
+    for (; j < n; j++, ci++) {
       let s = 0;
       for (let p = 0, x = i * sai, y = j * sbj; p < k; p++, x += sap, y += sbp) s += a[x] * b[y];
       c[ci] = s;
@@ -453,6 +541,6 @@ export function matmulF32(
   transB: boolean,
 ): void {
   checkSizes(a.length, b.length, c.length, m, n, k);
-  if (useDirect(m, n, k, transA, transB)) directF32(a, b, c, m, n, k, transA, transB);
+  if (useDirect(m, n, k)) directF32(a, b, c, m, n, k, transA, transB);
   else blocked(packF32, storeF32, a, b, c, m, n, k, transA, transB);
 }
