@@ -24,6 +24,17 @@ const entries = new Map<string, Entry>([
       },
     },
   ],
+  [
+    "wasm",
+    {
+      // SIMD support is probed on load, which throws a clear error where it is missing.
+      available: () => typeof WebAssembly === "object" && typeof SharedArrayBuffer === "function",
+      load: async () => {
+        const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
+        return await createWasmKernel();
+      },
+    },
+  ],
 ]);
 
 const loaded = new Map<string, Kernel>([["ts", tsKernel]]);

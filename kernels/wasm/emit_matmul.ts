@@ -1,0 +1,421 @@
+/**
+ * Emits the SIMD matrix product of one dtype (GotoBLAS/BLIS layout) as two jobs:
+ *
+ * - `pack_b_<dt>`: packs all of op(B), k block by k block (depth kb), as panels `nr`
+ *   wide (zero-padded), in the order the microkernel reads them; a work unit per panel.
+ * - `matmul_<dt>`: a work unit per block of C (mb rows x nb columns): for each k block
+ *   it packs its rows of op(A) as panels `mr` tall into the thread's scratch (L2), then
+ *   runs the microkernel over every mr x nr tile, reading B panels from the shared
+ *   packed copy (L1 per panel, L3 overall).
+ *
+ * The microkernel keeps the mr x nr tile in mr * nv v128 locals and per k step loads
+ * nv vectors of B and broadcasts each A value (a splat load, or one vector load and
+ * lane shuffles), then multiplies and adds (relaxed-SIMD madd where enabled); the k
+ * loop is unrolled twice. Edge tiles go through a scratch tile. The transpose flags
+ * only change the strides the packing reads with. Each element of C is summed by one
+ * thread in the same order whatever the thread count, so results do not depend on it.
+ *
+ * @module
+ */
+import {
+  ctl,
+  type FloatSimd,
+  floatSimd,
+  forRange,
+  Func,
+  i32,
+  local,
+  type ModuleBuilder,
+  seq,
+  v128,
+} from "./asm.ts";
+import { claimLoop, param, scratchOf } from "./emit_common.ts";
+import { MATMUL, scratchLayout } from "./layout.ts";
+
+/** Word indices of the matmul parameters in PARAMS. */
+export const MM = {
+  a: 0,
+  b: 1,
+  c: 2,
+  m: 3,
+  n: 4,
+  k: 5,
+  sai: 6,
+  sap: 7,
+  sbj: 8,
+  sbp: 9,
+  /** Depth of a k block. */
+  kb: 10,
+  /** Rows of C per work unit (a multiple of mr). */
+  mb: 11,
+  /** Columns of C per work unit (a multiple of nr). */
+  nb: 12,
+  /** Work units per row block. */
+  colBlocks: 13,
+  /** The packed op(B): every k block, each as panels nr wide. */
+  packed: 14,
+  /** n rounded up to a multiple of nr. */
+  npad: 15,
+  /** npad / nr. */
+  panels: 16,
+} as const;
+
+/** Adds the matmul functions of `dtype` to `mb` and exports its two jobs. */
+export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma: boolean): void {
+  const V = floatSimd(dtype, fma);
+  const { mr, nv } = MATMUL[dtype];
+  const nr = nv * V.lanes;
+  const suffix = dtype === "float64" ? "f64" : "f32";
+  const packA = mb.add(packer(V, mr));
+  const packB = mb.add(packer(V, nr));
+  const kern = mb.add(microkernel(V, mr, nv, MATMUL[dtype].a === "vector"));
+  const edge = mb.add(edgeStore(V, nr));
+  mb.add(packJob(V, packB, nr), `pack_b_${suffix}`);
+  mb.add(productJob(V, packA, kern, edge, mr, nr), `matmul_${suffix}`);
+}
+
+const g = local.get;
+
+/** Job `pack_b`: unit u packs panel u % panels of k block u / panels of op(B). */
+function packJob(V: FloatSimd, packB: number, nr: number): Func {
+  const f = new Func(["i32"]);
+  const [blk, panel, pc, kcl, j0, kb, k] = f.localsOf("i32", 7);
+  f.body = seq(
+    local.set(kb, param(MM.kb)),
+    local.set(k, param(MM.k)),
+    claimLoop(f, (u0, u1) =>
+      forRange(
+        u0,
+        g(u0),
+        g(u1),
+        i32.const(1),
+        local.set(blk, i32.div_u(g(u0), param(MM.panels))),
+        local.set(panel, i32.sub(g(u0), i32.mul(g(blk), param(MM.panels)))),
+        local.set(pc, i32.mul(g(blk), g(kb))),
+        local.set(kcl, i32.sub(g(k), g(pc))),
+        local.set(kcl, i32.min_s(g(kcl), g(kb))),
+        local.set(j0, i32.mul(g(panel), i32.const(nr))),
+        ctl.call(
+          packB,
+          param(MM.b),
+          param(MM.sbj),
+          param(MM.sbp),
+          g(j0),
+          i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(nr)),
+          g(pc),
+          g(kcl),
+          // packed + (pc * npad + j0 * kcl) * size
+          i32.add(
+            param(MM.packed),
+            i32.shl(
+              i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(j0), g(kcl))),
+              i32.const(V.shift),
+            ),
+          ),
+        ),
+      )),
+  );
+  return f;
+}
+
+/**
+ * Job `matmul`: unit u computes the block (u / colBlocks, u % colBlocks) of C, mb x nb,
+ * from the packed op(B), packing its rows of op(A) one k block at a time.
+ */
+function productJob(
+  V: FloatSimd,
+  packA: number,
+  kern: number,
+  edge: number,
+  mr: number,
+  nr: number,
+): Func {
+  const f = new Func(["i32"]);
+  const [tid] = [0];
+  const [a, c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 11);
+  const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp] = f.localsOf("i32", 15);
+  const sh = i32.const(V.shift);
+  const lay = scratchLayout();
+  f.body = seq(
+    local.set(a, param(MM.a)),
+    local.set(c, param(MM.c)),
+    local.set(m, param(MM.m)),
+    local.set(n, param(MM.n)),
+    local.set(k, param(MM.k)),
+    local.set(kb, param(MM.kb)),
+    local.set(mbk, param(MM.mb)),
+    local.set(nb, param(MM.nb)),
+    local.set(apack, i32.add(scratchOf(g(tid)), i32.const(lay.apack))),
+    local.set(tile, i32.add(scratchOf(g(tid)), i32.const(lay.tile))),
+    local.set(ldc, i32.shl(g(n), sh)),
+    claimLoop(f, (u0, u1) =>
+      forRange(
+        u0,
+        g(u0),
+        g(u1),
+        i32.const(1),
+        local.set(rb, i32.div_u(g(u0), param(MM.colBlocks))),
+        local.set(i0, i32.mul(g(rb), g(mbk))),
+        local.set(mc, i32.sub(g(m), g(i0))),
+        local.set(mc, i32.min_s(g(mc), g(mbk))),
+        local.set(j0, i32.mul(i32.sub(g(u0), i32.mul(g(rb), param(MM.colBlocks))), g(nb))),
+        local.set(jEnd, i32.add(g(j0), g(nb))),
+        local.set(jEnd, i32.min_s(g(jEnd), g(n))),
+        forRange(
+          pc,
+          i32.const(0),
+          g(k),
+          g(kb),
+          local.set(kcl, i32.sub(g(k), g(pc))),
+          local.set(kcl, i32.min_s(g(kcl), g(kb))),
+          local.set(acc, i32.ne(g(pc), i32.const(0))),
+          ctl.call(
+            packA,
+            g(a),
+            param(MM.sai),
+            param(MM.sap),
+            g(i0),
+            g(mc),
+            g(pc),
+            g(kcl),
+            g(apack),
+          ),
+          forRange(
+            jr,
+            g(j0),
+            g(jEnd),
+            i32.const(nr),
+            local.set(w, i32.sub(g(jEnd), g(jr))),
+            local.set(
+              bp,
+              i32.add(
+                param(MM.packed),
+                i32.shl(i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
+              ),
+            ),
+            forRange(
+              ir,
+              i32.const(0),
+              g(mc),
+              i32.const(mr),
+              local.set(h, i32.sub(g(mc), g(ir))),
+              local.set(ap, i32.add(g(apack), i32.shl(i32.mul(g(ir), g(kcl)), sh))),
+              // cptr = c + ((i0 + ir) * n + jr) * size
+              local.set(
+                cptr,
+                i32.add(g(c), i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ir)), g(n)), g(jr)), sh)),
+              ),
+              ctl.if(
+                i32.and(i32.ge_s(g(h), i32.const(mr)), i32.ge_s(g(w), i32.const(nr))),
+                [ctl.call(kern, g(ap), g(bp), g(kcl), g(cptr), g(ldc), g(acc))],
+                [
+                  ctl.call(
+                    kern,
+                    g(ap),
+                    g(bp),
+                    g(kcl),
+                    g(tile),
+                    i32.const(nr * V.size),
+                    i32.const(0),
+                  ),
+                  ctl.call(
+                    edge,
+                    g(tile),
+                    g(cptr),
+                    g(ldc),
+                    i32.min_s(g(h), i32.const(mr)),
+                    i32.min_s(g(w), i32.const(nr)),
+                    g(acc),
+                  ),
+                ],
+              ),
+            ),
+          ),
+        ),
+      )),
+  );
+  return f;
+}
+
+/**
+ * Packs `ni` rows of a strided source into panels `r` tall (zero-padded):
+ * `(src, si, sp, i0, ni, p0, kc, dst)` with element (i, p) at
+ * `src[(i0 + i) * si + (p0 + p) * sp]`; the panel of rows ip.. holds, for each p,
+ * the r values of those rows.
+ */
+function packer(V: FloatSimd, r: number): Func {
+  const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [src, si, sp, i0, ni, p0, kc, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [ip, hh, p, i, rowp, s, sib, spb] = f.localsOf("i32", 8);
+  const g = local.get;
+  const sh = i32.const(V.shift);
+  const vecs = (r * V.size) / 16;
+  const contiguous = Number.isInteger(vecs);
+  f.body = seq(
+    local.set(sib, i32.shl(g(si), sh)),
+    local.set(spb, i32.shl(g(sp), sh)),
+    forRange(
+      ip,
+      i32.const(0),
+      g(ni),
+      i32.const(r),
+      local.set(hh, i32.sub(g(ni), g(ip))),
+      local.set(hh, i32.min_s(g(hh), i32.const(r))),
+      // rowp = src + ((i0 + ip) * si + p0 * sp) * size
+      local.set(
+        rowp,
+        i32.add(
+          g(src),
+          i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ip)), g(si)), i32.mul(g(p0), g(sp))), sh),
+        ),
+      ),
+      forRange(
+        p,
+        i32.const(0),
+        g(kc),
+        i32.const(1),
+        contiguous
+          ? ctl.if(
+            i32.and(i32.eq(g(si), i32.const(1)), i32.eq(g(hh), i32.const(r))),
+            [
+              ...Array.from({ length: vecs }, (_, j) =>
+                v128.store(g(dst), v128.load(g(rowp), 16 * j), 16 * j)),
+            ],
+            [scalarCopy()],
+          )
+          : scalarCopy(),
+        local.set(dst, i32.add(g(dst), i32.const(r * V.size))),
+        local.set(rowp, i32.add(g(rowp), g(spb))),
+      ),
+    ),
+  );
+  function scalarCopy() {
+    return seq(
+      local.set(s, g(rowp)),
+      forRange(
+        i,
+        i32.const(0),
+        g(hh),
+        i32.const(1),
+        V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.loadScalar(g(s))),
+        local.set(s, i32.add(g(s), g(sib))),
+      ),
+      forRange(
+        i,
+        g(hh),
+        i32.const(r),
+        i32.const(1),
+        V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.scalarConst(0)),
+      ),
+    );
+  }
+  return f;
+}
+
+/**
+ * `(ap, bp, kc, c, ldc, acc)`: the mr x nr tile C (row stride ldc bytes) gets
+ * `Ap Bp`, added to what C holds when acc is non-zero.
+ */
+function microkernel(V: FloatSimd, mr: number, nv: number, vectorA: boolean): Func {
+  const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [ap, bp, kc, c, ldc, acc] = [0, 1, 2, 3, 4, 5];
+  const cs = Array.from({ length: mr }, () => f.localsOf("v128", nv));
+  const bs = f.localsOf("v128", nv);
+  const av = f.local("v128");
+  const [end, crow] = f.localsOf("i32", 2);
+  const g = local.get;
+  const nr = nv * V.lanes;
+  const sp = f.local("v128");
+  const lanePattern = (l: number) =>
+    Array.from({ length: 16 }, (_, i) => l * V.size + (i % V.size));
+  const step = (s: number): number[] =>
+    seq(
+      ...bs.map((bl, j) => local.set(bl, v128.load(g(bp), (s * nr + j * V.lanes) * V.size))),
+      ...cs.flatMap((row, i) => {
+        const lane = i % V.lanes;
+        const splat = vectorA
+          ? seq(
+            lane === 0 ? local.set(av, v128.load(g(ap), (s * mr + i) * V.size)) : [],
+            local.set(sp, v128.shuffle(g(av), g(av), lanePattern(lane))),
+          )
+          : local.set(sp, V.loadSplat(g(ap), (s * mr + i) * V.size));
+        return [splat, ...row.map((cl, j) => local.set(cl, V.madd(g(sp), g(bs[j]), g(cl))))];
+      }),
+    );
+  const zero = V.constant(0);
+  f.body = seq(
+    ...cs.flat().map((cl) => local.set(cl, zero)),
+    // end = ap + (kc & ~1) * mr * size: two steps per iteration, then one odd step.
+    local.set(end, i32.add(g(ap), i32.mul(i32.and(g(kc), i32.const(-2)), i32.const(mr * V.size)))),
+    ctl.block(
+      ctl.br_if(0, i32.ge_u(g(ap), g(end))),
+      ctl.loop(
+        step(0),
+        step(1),
+        local.set(ap, i32.add(g(ap), i32.const(2 * mr * V.size))),
+        local.set(bp, i32.add(g(bp), i32.const(2 * nr * V.size))),
+        ctl.br_if(0, i32.lt_u(g(ap), g(end))),
+      ),
+    ),
+    ctl.if(i32.and(g(kc), i32.const(1)), [step(0)]),
+    local.set(crow, g(c)),
+    ctl.if(
+      g(acc),
+      cs.map((row) =>
+        seq(
+          ...row.map((cl, j) =>
+            v128.store(g(crow), V.add(v128.load(g(crow), j * 16), g(cl)), j * 16)
+          ),
+          local.set(crow, i32.add(g(crow), g(ldc))),
+        )
+      ),
+      cs.map((row) =>
+        seq(
+          ...row.map((cl, j) => v128.store(g(crow), g(cl), j * 16)),
+          local.set(crow, i32.add(g(crow), g(ldc))),
+        )
+      ),
+    ),
+  );
+  return f;
+}
+
+/** `(tile, c, ldc, h, w, acc)`: copies the h x w corner of a tile nr wide into C. */
+function edgeStore(V: FloatSimd, nr: number): Func {
+  const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [tile, c, ldc, h, w, acc] = [0, 1, 2, 3, 4, 5];
+  const [i, j, src, dst] = f.localsOf("i32", 4);
+  const g = local.get;
+  const sh = i32.const(V.shift);
+  f.body = forRange(
+    i,
+    i32.const(0),
+    g(h),
+    i32.const(1),
+    local.set(src, i32.add(g(tile), i32.mul(g(i), i32.const(nr * V.size)))),
+    local.set(dst, i32.add(g(c), i32.mul(g(i), g(ldc)))),
+    forRange(
+      j,
+      i32.const(0),
+      g(w),
+      i32.const(1),
+      ctl.if(
+        g(acc),
+        [
+          V.storeScalar(
+            i32.add(g(dst), i32.shl(g(j), sh)),
+            V.scalarAdd(
+              V.loadScalar(i32.add(g(dst), i32.shl(g(j), sh))),
+              V.loadScalar(i32.add(g(src), i32.shl(g(j), sh))),
+            ),
+          ),
+        ],
+        [V.storeScalar(
+          i32.add(g(dst), i32.shl(g(j), sh)),
+          V.loadScalar(i32.add(g(src), i32.shl(g(j), sh))),
+        )],
+      ),
+    ),
+  );
+  return f;
+}

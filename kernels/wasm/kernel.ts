@@ -1,0 +1,397 @@
+/**
+ * The wasm kernel object: each Kernel method checks its storage, allocates the result
+ * in the shared memory and runs an emitted job on the thread pool. Element-wise ops
+ * are lazy, like the ts kernel's: a chain becomes one expression tree that the
+ * interpreter evaluates in one pass when the result is first needed.
+ *
+ * @module
+ */
+import type {
+  BinaryOp,
+  BroadcastShapes,
+  DType,
+  HostArray,
+  Kernel,
+  MatmulSizes,
+  ReduceAxis,
+  ReduceOp,
+  UnaryOp,
+} from "../../lib/kernel.ts";
+import { AXPY_VECTORS, DOT_ROWS, GV } from "./emit_gemv.ts";
+import { MM } from "./emit_matmul.ts";
+import { Heap, SIZE } from "./heap.ts";
+import {
+  COLS_PER_UNIT,
+  MATMUL,
+  PARAMS,
+  PROGRAM,
+  REDUCE_BLOCK,
+  scratchLayout,
+  THREAD_TABLE,
+} from "./layout.ts";
+import type { KernelModule } from "./module.ts";
+import type { ThreadPool } from "./pool.ts";
+import {
+  type Expr,
+  exprFlat,
+  exprSize,
+  type Pattern,
+  shiftLeaves,
+  writeProgram,
+} from "./program.ts";
+import type { WasmStorage } from "./storage.ts";
+
+/** The WebAssembly kernel: float64 and float32 in one shared memory, synchronous reads. */
+export interface WasmKernel extends Kernel<WasmStorage> {
+  /** `"wasm"`. */
+  readonly name: "wasm";
+  /** Threads that share large jobs (the calling thread included). */
+  readonly threads: number;
+  /** Whether the matmul uses relaxed-SIMD fused multiply-add. */
+  readonly fma: boolean;
+  /** A host copy of the data (never null: the memory is on the host). */
+  readSync(s: WasmStorage): HostArray;
+  /** Frees the block of `s` now (idempotent); later uses of `s` throw. */
+  dispose(s: WasmStorage): void;
+  /** Computes `s` now if it is a pending element-wise result (reads do it anyway). */
+  evaluate(s: WasmStorage): void;
+  /** Blocks allocated and not yet freed. */
+  liveBlocks(): number;
+  /** Bytes of the memory in use by live or cached blocks. */
+  memoryBytes(): number;
+  /** Stops the worker threads (idempotent); later calls throw. */
+  destroy(): void;
+}
+
+/** Jobs of the module, by export name; the pool runs them by index. */
+export const JOBS = [
+  "matmul_f64",
+  "matmul_f32",
+  "pack_b_f64",
+  "pack_b_f32",
+  "gemv_dot_f64",
+  "gemv_dot_f32",
+  "gemv_axpy_f64",
+  "gemv_axpy_f32",
+  "elementwise_f64",
+  "elementwise_f32",
+  ...["rows", "all", "cols"].flatMap((axis) =>
+    ["sum", "max"].flatMap((op) => ["f64", "f32"].map((dt) => `reduce_${axis}_${op}_${dt}`))
+  ),
+  "transpose_f64",
+  "transpose_f32",
+];
+const JOB = new Map(JOBS.map((name, i) => [name, i]));
+const job = (name: string) => JOB.get(name)!;
+const DT = { float64: "f64", float32: "f32" } as const;
+
+/** Largest expression tree fused into one pass; bigger inputs are computed first. */
+const MAX_NODES = 24;
+/** Element counts (and matmul multiply-adds) from which a job is split over threads. */
+const PARALLEL_ELEMENTS = 1 << 16;
+const PARALLEL_MADDS = 1 << 18;
+
+function pattern(shape: readonly [number, number], rows: number, cols: number): Pattern {
+  const [r, c] = shape;
+  if (r === rows && c === cols) return "full";
+  if (r === 1 && c === 1) return "scalar";
+  return r === 1 ? "row" : "col";
+}
+
+function checkDType(dtype: DType, action: string): void {
+  if (dtype !== "float64" && dtype !== "float32") {
+    throw new TypeError(
+      `Cannot ${action} on the wasm kernel: unknown dtype ${dtype}, expected float64 or float32`,
+    );
+  }
+}
+
+/** Makes the kernel over an instantiated module, its memory and thread pool. */
+export function makeWasmKernel(
+  module: KernelModule,
+  memory: WebAssembly.Memory,
+  pool: ThreadPool,
+  fma: boolean,
+): WasmKernel {
+  const owner = {};
+  const heap = new Heap(memory, owner);
+  for (let tid = 0; tid < pool.threads; tid++) {
+    heap.i32[THREAD_TABLE / 4 + tid] = heap.alloc(scratchLayout().bytes);
+  }
+  const baseline = heap.live;
+  let destroyed = false;
+  const live = (op: string) => {
+    if (destroyed) throw new Error(`Cannot ${op} on the wasm kernel: it was destroyed`);
+  };
+  const params = (values: number[]) => heap.i32.set(values, PARAMS / 4);
+  /** Runs a job over `units` work units, on every thread when `parallel`. */
+  const run = (name: string, units: number, parallel: boolean) => {
+    const threads = parallel ? pool.threads : 1;
+    // Several claims per thread balance the load; one claim when alone.
+    const grain = threads > 1 ? Math.max(1, Math.floor(units / (8 * threads))) : units;
+    pool.run(job(name), units, grain, threads);
+  };
+
+  /** The address of the data of `s`, computing a pending expression first. */
+  function ptrOf(s: WasmStorage, op: string): number {
+    live(op);
+    const cell = heap.check(s, op);
+    if (cell.lazy) compute(s);
+    return cell.ptr;
+  }
+
+  function compute(s: WasmStorage): void {
+    const cell = heap.cell(s);
+    const { expr, leaves, rows, cols } = cell.lazy!;
+    const bytes = s.length * SIZE[s.dtype];
+    // Inputs may have been disposed since: pins keep their blocks until now.
+    const ptrs = leaves.map((l) => {
+      const leaf = heap.cell(l);
+      if (leaf.lazy) compute(l);
+      return leaf.ptr;
+    });
+    const ptr = s.length > 0 ? heap.alloc(bytes) : 0;
+    if (s.length > 0) {
+      const words = heap.i32.subarray(PROGRAM / 4);
+      const shape = writeProgram(expr, ptrs, module.ops[s.dtype], rows, cols, ptr, words);
+      run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
+    }
+    heap.settle(s, ptr, bytes);
+  }
+
+  /** `s` as an operand on a rows x cols grid: its expression inlined if pending. */
+  function operand(
+    s: WasmStorage,
+    p: Pattern,
+    rows: number,
+    cols: number,
+    leaves: WasmStorage[],
+  ): Expr {
+    heap.check(s, "an element-wise op");
+    const lazy = heap.cell(s).lazy;
+    if (
+      lazy !== null && p === "full" && exprSize(lazy.expr) < MAX_NODES &&
+      ((lazy.rows === rows && lazy.cols === cols) || exprFlat(lazy.expr))
+    ) {
+      const e = shiftLeaves(lazy.expr, leaves.length);
+      leaves.push(...lazy.leaves);
+      return e;
+    }
+    leaves.push(s);
+    return { kind: "leaf", index: leaves.length - 1, pattern: p };
+  }
+
+  function output(dtype: DType, length: number): { s: WasmStorage; ptr: number } {
+    const s = heap.storage(dtype, length);
+    return { s, ptr: heap.cell(s).ptr };
+  }
+
+  const kernel: WasmKernel = {
+    name: "wasm",
+    dtypes: ["float64", "float32"],
+    threads: pool.threads,
+    fma,
+    upload(data: ArrayLike<number>, dtype: DType): WasmStorage {
+      live("upload data");
+      checkDType(dtype, "upload data");
+      const { s, ptr } = output(dtype, data.length);
+      if (data.length) heap.view(dtype).set(data, ptr / SIZE[dtype]);
+      return s;
+    },
+    fill(length: number, value: number, dtype: DType): WasmStorage {
+      live("fill storage");
+      checkDType(dtype, "fill storage");
+      const { s, ptr } = output(dtype, length);
+      const at = ptr / SIZE[dtype];
+      if (length) heap.view(dtype).fill(value, at, at + length);
+      return s;
+    },
+    readSync(s: WasmStorage): HostArray {
+      const ptr = ptrOf(s, "readSync");
+      const at = ptr / SIZE[s.dtype];
+      return s.length
+        ? heap.view(s.dtype).slice(at, at + s.length)
+        : heap.view(s.dtype).slice(0, 0);
+    },
+    read(s: WasmStorage): Promise<HostArray> {
+      try {
+        return Promise.resolve(kernel.readSync(s));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    matmul(a: WasmStorage, b: WasmStorage, p: MatmulSizes): WasmStorage {
+      const pa = ptrOf(a, "matmul"), pb = ptrOf(b, "matmul");
+      const { m, n, k } = p;
+      const dtype = a.dtype;
+      const { s, ptr } = output(dtype, m * n);
+      if (m * n === 0) return s;
+      if (k === 0) {
+        heap.view(dtype).fill(0, ptr / SIZE[dtype], ptr / SIZE[dtype] + m * n);
+        return s;
+      }
+      const parallel = m * n * k >= PARALLEL_MADDS && pool.threads > 1;
+      if (m === 1 || n === 1) {
+        // Matrix times vector: dot products of contiguous rows, or sums of scaled rows.
+        const [x, v, count, dot] = n === 1 ? [pa, pb, m, !p.transA] : [pb, pa, n, p.transB];
+        const words: number[] = [];
+        words[GV.x] = x;
+        words[GV.ldx] = dot ? k : count;
+        words[GV.v] = v;
+        words[GV.out] = ptr;
+        words[GV.len] = k;
+        words[GV.count] = count;
+        params(words);
+        const lanes = 16 / SIZE[dtype];
+        if (dot) run(`gemv_dot_${DT[dtype]}`, Math.ceil(count / DOT_ROWS), parallel);
+        else run(`gemv_axpy_${DT[dtype]}`, Math.ceil(count / (AXPY_VECTORS * lanes)), parallel);
+        return s;
+      }
+      const { mr, mc, kc } = MATMUL[dtype];
+      const size = SIZE[dtype];
+      const nr = MATMUL[dtype].nv * (16 / size);
+      // Blocks split each size evenly (k = 300 gives 150 + 150, not 256 + 44).
+      const blocks = (len: number, max: number, mult: number) =>
+        Math.ceil(len / Math.ceil(len / max) / mult) * mult;
+      const kb = blocks(k, kc, 1), mb = blocks(m, mc, mr);
+      const npad = Math.ceil(n / nr) * nr, rowBlocks = Math.ceil(m / mb);
+      // Enough work units to balance the threads: split the columns too if needed.
+      const want = parallel ? 8 * pool.threads : 1;
+      const colBlocks = Math.min(Math.ceil(npad / 128), Math.max(1, Math.ceil(want / rowBlocks)));
+      const nb = Math.ceil(npad / colBlocks / nr) * nr;
+      const packed = heap.alloc(k * npad * size);
+      const words: number[] = [];
+      words[MM.a] = pa;
+      words[MM.b] = pb;
+      words[MM.c] = ptr;
+      words[MM.m] = m;
+      words[MM.n] = n;
+      words[MM.k] = k;
+      words[MM.sai] = p.transA ? 1 : k;
+      words[MM.sap] = p.transA ? m : 1;
+      words[MM.sbj] = p.transB ? k : 1;
+      words[MM.sbp] = p.transB ? 1 : n;
+      words[MM.kb] = kb;
+      words[MM.mb] = mb;
+      words[MM.nb] = nb;
+      words[MM.colBlocks] = Math.ceil(n / nb);
+      words[MM.packed] = packed;
+      words[MM.npad] = npad;
+      words[MM.panels] = npad / nr;
+      params(words);
+      run(
+        `pack_b_${DT[dtype]}`,
+        Math.ceil(k / kb) * (npad / nr),
+        k * n >= PARALLEL_ELEMENTS && parallel,
+      );
+      run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel);
+      heap.free(packed, k * npad * size);
+      return s;
+    },
+    unary(op: UnaryOp, a: WasmStorage): WasmStorage {
+      live(op);
+      const cell = heap.check(a, op);
+      const leaves: WasmStorage[] = [];
+      const rows = cell.lazy?.rows ?? 1, cols = cell.lazy?.cols ?? a.length;
+      const expr: Expr = { kind: "unary", op, a: operand(a, "full", rows, cols, leaves) };
+      return heap.lazy(a.dtype, { expr, leaves, rows, cols });
+    },
+    binary(op: BinaryOp, a: WasmStorage, b: WasmStorage, sh: BroadcastShapes): WasmStorage {
+      live(op);
+      const { rows, cols } = sh;
+      const leaves: WasmStorage[] = [];
+      const ea = operand(a, pattern(sh.a, rows, cols), rows, cols, leaves);
+      const eb = operand(b, pattern(sh.b, rows, cols), rows, cols, leaves);
+      return heap.lazy(a.dtype, { expr: { kind: "binary", op, a: ea, b: eb }, leaves, rows, cols });
+    },
+    reduce(
+      op: ReduceOp,
+      a: WasmStorage,
+      rows: number,
+      cols: number,
+      axis: ReduceAxis,
+    ): WasmStorage {
+      const pa = ptrOf(a, `reduce ${op}`);
+      const dtype = a.dtype, dt = DT[dtype];
+      const n = rows * cols;
+      const { s, ptr } = output(dtype, axis === "all" ? 1 : axis === 0 ? cols : rows);
+      if (axis === "all") {
+        const blocks = Math.ceil(n / REDUCE_BLOCK);
+        let total = op === "sum" ? 0 : -Infinity;
+        if (blocks > 0) {
+          const partials = heap.alloc(blocks * 8);
+          params([pa, 1, n, partials]);
+          run(`reduce_all_${op}_${dt}`, blocks, n >= PARALLEL_ELEMENTS);
+          const f64 = heap.f64, at = partials / 8;
+          for (let i = 0; i < blocks; i++) {
+            const x = f64[at + i];
+            if (op === "sum") total += x;
+            else if (x > total || x !== x) total = x;
+            if (total !== total) break;
+          }
+          heap.free(partials, blocks * 8);
+        }
+        heap.view(dtype)[ptr / SIZE[dtype]] = total;
+      } else if (axis === 1) {
+        if (rows > 0) {
+          params([pa, rows, cols, ptr]);
+          run(`reduce_rows_${op}_${dt}`, rows, n >= PARALLEL_ELEMENTS);
+        }
+      } else if (cols > 0) {
+        params([pa, rows, cols, ptr]);
+        run(`reduce_cols_${op}_${dt}`, Math.ceil(cols / COLS_PER_UNIT), n >= PARALLEL_ELEMENTS);
+      }
+      return s;
+    },
+    transpose(a: WasmStorage, rows: number, cols: number): WasmStorage {
+      const pa = ptrOf(a, "transpose");
+      const { s, ptr } = output(a.dtype, rows * cols);
+      if (rows * cols === 0) return s;
+      params([pa, rows, cols, ptr]);
+      run(`transpose_${DT[a.dtype]}`, Math.ceil(rows / 32), rows * cols >= PARALLEL_ELEMENTS);
+      return s;
+    },
+    gather(a: WasmStorage, index: Int32Array): WasmStorage {
+      const pa = ptrOf(a, "gather");
+      const { s, ptr } = output(a.dtype, index.length);
+      const view = heap.view(a.dtype), size = SIZE[a.dtype];
+      const src = pa / size, dst = ptr / size, len = a.length;
+      for (let i = 0; i < index.length; i++) {
+        const j = index[i];
+        if (j >= len) {
+          kernel.dispose(s);
+          throw new RangeError(
+            `Cannot gather on the wasm kernel: index ${j} at ${i} is out of range for ${len} elements`,
+          );
+        }
+        view[dst + i] = j < 0 ? 0 : view[src + j];
+      }
+      return s;
+    },
+    cast(a: WasmStorage, dtype: DType): WasmStorage {
+      const pa = ptrOf(a, "cast");
+      checkDType(dtype, "cast");
+      const { s, ptr } = output(dtype, a.length);
+      if (a.length) {
+        const from = pa / SIZE[a.dtype];
+        heap.view(dtype).set(heap.view(a.dtype).subarray(from, from + a.length), ptr / SIZE[dtype]);
+      }
+      return s;
+    },
+    dispose(s: WasmStorage): void {
+      heap.dispose(s);
+    },
+    evaluate(s: WasmStorage): void {
+      ptrOf(s, "evaluate");
+    },
+    liveBlocks: () => heap.live - baseline,
+    memoryBytes: () => heap.top,
+    destroy(): void {
+      if (destroyed) return;
+      destroyed = true;
+      heap.close();
+      pool.destroy();
+    },
+  };
+  return kernel;
+}

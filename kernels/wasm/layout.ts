@@ -1,0 +1,103 @@
+/**
+ * The fixed layout of the wasm kernel's memory and the tuning constants that the
+ * emitted code and the TypeScript side share. Addresses are byte offsets.
+ *
+ * @module
+ */
+
+/** Control words (Int32), see pool.ts. */
+export const CTL = 0;
+/**
+ * Int32 indices into the control block: the generation workers sleep on, the job's
+ * state (workers inside it, plus {@link CLOSED}), the job, the next unclaimed work
+ * unit, the number of units, units per claim, and an error flag.
+ */
+export const CTL_GEN = 0,
+  CTL_STATE = 1,
+  CTL_JOB = 2,
+  CTL_NEXT = 3,
+  CTL_UNITS = 4,
+  CTL_GRAIN = 5,
+  CTL_ERROR = 6;
+/** State bit: the job takes no more workers. */
+export const CLOSED = 1 << 30;
+/** Parameters of the current job: 64 Int32 words. */
+export const PARAMS = 64;
+/** Per-thread scratch base addresses (Int32), for up to {@link MAX_THREADS} threads. */
+export const THREAD_TABLE = 512;
+/** Most threads (the main thread included). */
+export const MAX_THREADS = 64;
+/** The element-wise program (see program.ts): 7 KiB of Int32 words. */
+export const PROGRAM = 1024;
+/** Bytes of the program area. */
+export const PROGRAM_BYTES = 7168;
+/** The heap managed by the allocator starts here. */
+export const HEAP = 8192;
+
+/** Register blocking and cache blocking of one dtype's matmul. */
+export interface MatmulShape {
+  /** Rows of a microkernel tile. */
+  mr: number;
+  /** Vectors per row of a tile (columns = nv * lanes). */
+  nv: number;
+  /** Largest depth of a packed block. */
+  kc: number;
+  /** Largest row count of a packed block of op(A) (a multiple of mr). */
+  mc: number;
+  /**
+   * How a step reads A: `splat` loads each value into all lanes; `vector` loads whole
+   * vectors and broadcasts lanes with shuffles (fewer bounds-checked loads; needs mr a
+   * multiple of the lanes).
+   */
+  a: "splat" | "vector";
+}
+
+/**
+ * Matmul blocking per dtype, measured on a 2-core Sapphire Rapids VM (see README): a
+ * 6 x 4 f64 tile (12 accumulators, 2 B vectors, 1 splat of 16 xmm registers) and a
+ * 4 x 8 f32 tile reading A as one vector; other tiles from 2 x 8 to 6 x 8 were within
+ * 10%. Both reach about 87% of one core's 128-bit FMA peak.
+ */
+export const MATMUL: { float64: MatmulShape; float32: MatmulShape } = {
+  float64: { mr: 6, nv: 2, kc: 256, mc: 96, a: "splat" },
+  float32: { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" },
+};
+
+/** Elements per chunk of the element-wise interpreter (one register). */
+export const CHUNK = 2048;
+/** Most registers of an element-wise program. */
+export const MAX_REGS = 16;
+/** Columns per work unit of a column reduction (axis 0). */
+export const COLS_PER_UNIT = 256;
+/** Elements per partial sum of a whole-array reduction. */
+export const REDUCE_BLOCK = 4096;
+
+/** Byte offsets inside one thread's scratch area. */
+export function scratchLayout(): {
+  apack: number;
+  tile: number;
+  regs: number;
+  tail: number;
+  slots: number;
+  acc: number;
+  bytes: number;
+} {
+  const align = (n: number) => Math.ceil(n / 64) * 64;
+  const { float64: d, float32: s } = MATMUL;
+  const apackBytes = Math.max(d.mc * d.kc * 8, s.mc * s.kc * 4);
+  const tileBytes = Math.max(d.mr * d.nv * 2 * 8, s.mr * s.nv * 4 * 4);
+  let at = 0;
+  const apack = at;
+  at = align(at + apackBytes);
+  const tile = at;
+  at = align(at + tileBytes);
+  const regs = at;
+  at = align(at + MAX_REGS * CHUNK * 8);
+  const tail = at;
+  at = align(at + 64);
+  const slots = at;
+  at = align(at + 4 * 2 * 64);
+  const acc = at;
+  at = align(at + COLS_PER_UNIT * 8);
+  return { apack, tile, regs, tail, slots, acc, bytes: at };
+}

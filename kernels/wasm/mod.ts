@@ -1,0 +1,86 @@
+/**
+ * The WebAssembly kernel: float64 and float32 on the CPU with SIMD128 (relaxed-SIMD
+ * fused multiply-add where the runtime has it) and worker threads that share one
+ * WebAssembly memory. The module is emitted by TypeScript at load time: nothing
+ * happens at import, and nothing binary is committed (see README.md).
+ *
+ * @example
+ * ```ts
+ * import { createWasmKernel } from "./mod.ts";
+ *
+ * const kernel = await createWasmKernel();
+ * const a = kernel.upload([1, 2, 3, 4], "float64"); // 2x2
+ * const c = kernel.matmul(a, a, { m: 2, n: 2, k: 2, transA: false, transB: false });
+ * console.log(kernel.readSync(c)); // Float64Array [7, 10, 15, 22]
+ * kernel.destroy();
+ * ```
+ *
+ * @module
+ */
+import { JOBS, makeWasmKernel, type WasmKernel } from "./kernel.ts";
+import { buildModule, wasmFeatures } from "./module.ts";
+import { ThreadPool } from "./pool.ts";
+
+export type { WasmKernel } from "./kernel.ts";
+export type { WasmStorage } from "./storage.ts";
+export { wasmFeatures } from "./module.ts";
+
+/** Options of {@link createWasmKernel}. */
+export interface WasmKernelOptions {
+  /**
+   * Threads that share large jobs, the calling thread included (default
+   * `navigator.hardwareConcurrency`; 1 runs everything on the calling thread).
+   */
+  threads?: number;
+  /**
+   * Use relaxed-SIMD fused multiply-add in the matmul (default: where the runtime
+   * supports it). `false` forces separate multiply and add.
+   */
+  fma?: boolean;
+}
+
+/**
+ * Builds and instantiates the kernel module, and starts its worker threads. Throws an
+ * Error that says why when WebAssembly SIMD or shared memory is missing. Idle workers
+ * never keep the process alive; `destroy()` stops them at once.
+ *
+ * @example
+ * ```ts
+ * import { createWasmKernel } from "./mod.ts";
+ * const kernel = await createWasmKernel({ threads: 2 });
+ * const x = kernel.upload([-1, 0, 2], "float32");
+ * console.log(kernel.readSync(kernel.unary("relu", x))); // Float32Array [0, 0, 2]
+ * kernel.destroy();
+ * ```
+ */
+export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<WasmKernel> {
+  const features = wasmFeatures();
+  if (!features.simd) {
+    throw new Error(
+      "Cannot load the wasm kernel: this runtime's WebAssembly has no SIMD (v128); " +
+        "use Deno 2, Node 16.4+ or a current browser, or the ts kernel",
+    );
+  }
+  if (!features.threads) {
+    throw new Error(
+      "Cannot load the wasm kernel: shared WebAssembly memory is unavailable " +
+        "(in browsers it needs cross-origin isolation); use the ts kernel",
+    );
+  }
+  const threads = opts.threads ?? (globalThis.navigator?.hardwareConcurrency || 1);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new RangeError(
+      `Cannot load the wasm kernel: threads must be an integer from 1 to 64, got ${threads}`,
+    );
+  }
+  if (opts.fma && !features.relaxedSimd) {
+    throw new Error("Cannot load the wasm kernel with fma: this runtime has no relaxed SIMD");
+  }
+  const fma = opts.fma ?? features.relaxedSimd;
+  const module = buildModule(fma);
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  const compiled = await WebAssembly.compile(module.bytes);
+  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+  const pool = await ThreadPool.create(memory, module.bytes, instance.exports, JOBS, threads);
+  return makeWasmKernel(module, memory, pool, fma);
+}

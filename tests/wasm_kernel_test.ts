@@ -1,0 +1,625 @@
+// The wasm kernel against the ts kernel (the executable spec): every Kernel method on
+// random and edge shapes in both dtypes, fused element-wise chains, the allocator's
+// bookkeeping, and bit-identical results with and without worker threads.
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  type BroadcastShapes,
+  type DType,
+  type Kernel,
+  type MatmulSizes,
+  REDUCE_OPS,
+  type ReduceAxis,
+  type Storage,
+  UNARY_OPS,
+  type UnaryOp,
+} from "../lib/kernel.ts";
+import { tsKernel } from "../kernels/ts/mod.ts";
+import {
+  createWasmKernel,
+  wasmFeatures,
+  type WasmKernel,
+  type WasmStorage,
+} from "../kernels/wasm/mod.ts";
+import { sizeClass } from "../kernels/wasm/allocator.ts";
+
+const DTYPES: DType[] = ["float64", "float32"];
+
+/**
+ * Tolerance of one output: about 84 ulp in float32 and 4500 in float64 (kernels round
+ * differently: FMA, summation order, polynomial exp/log), widened by sqrt(terms) for
+ * outputs that sum `terms` products and measured against the largest output.
+ */
+function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  dtype: DType,
+  label: string,
+  terms = 1,
+): void {
+  assert.equal(got.length, want.length, `${label}: length`);
+  const base = dtype === "float32" ? 1e-5 : 1e-12;
+  const rtol = base * Math.sqrt(Math.max(1, terms)), atol = base * 1e-4;
+  let scale = 0;
+  if (terms > 1) {
+    for (let i = 0; i < want.length; i++) {
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+  }
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], w = want[i];
+    const ok = Number.isFinite(w)
+      ? Math.abs(g - w) <= rtol * (Math.abs(w) + scale) + atol
+      : Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
+    if (!ok && bad.push(`[${i}] got ${g}, want ${w}`) >= 5) break;
+  }
+  assert.ok(bad.length === 0, `${label} (${dtype}): ${bad.join("; ")}`);
+}
+
+function assertIdentical(a: ArrayLike<number>, b: ArrayLike<number>, label: string): void {
+  assert.equal(a.length, b.length, `${label}: length`);
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) assert.fail(`${label}: [${i}] ${a[i]} vs ${b[i]}`);
+  }
+}
+
+type Kind = "uniform" | "positive" | "ints" | "nonzero";
+
+/** Deterministic float32-representable values. */
+function data(length: number, seed: number, kind: Kind = "uniform"): Float64Array {
+  const out = new Float64Array(length);
+  let s = (seed * 2654435761 >>> 0) || 1;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = (s >>> 0) / 2 ** 32;
+    out[i] = Math.fround(
+      kind === "uniform"
+        ? 2 * u - 1
+        : kind === "positive"
+        ? 0.1 + 9.9 * u
+        : kind === "ints"
+        ? Math.floor(u * 5) - 2
+        : (u < 0.5 ? -1 : 1) * (0.5 + 3 * Math.abs(2 * u - 1)),
+    );
+  }
+  return out;
+}
+
+/** Runs `op` on `kernel`, reads the result and disposes everything it made. */
+type Op = (k: Kernel, up: (v: ArrayLike<number>) => Storage, dtype: DType) => Storage;
+function run(kernel: Kernel, dtype: DType, op: Op): Float64Array | Float32Array {
+  const made: Storage[] = [];
+  const up = (v: ArrayLike<number>) => {
+    const s = kernel.upload(v, dtype);
+    made.push(s);
+    return s;
+  };
+  const out = op(kernel, up, dtype);
+  try {
+    return kernel.readSync(out)!;
+  } finally {
+    for (const s of [...made, out]) kernel.dispose?.(s);
+  }
+}
+
+/** `op` on the wasm kernel against the ts kernel. */
+function check(wasm: WasmKernel, dtype: DType, label: string, op: Op, terms = 1): void {
+  assertClose(run(wasm, dtype, op), run(tsKernel, dtype, op), dtype, label, terms);
+}
+
+const mm =
+  (m: number, n: number, k: number, transA: boolean, transB: boolean): Op => (kernel, up) =>
+    kernel.matmul(up(data(m * k, m + 3 * k)), up(data(k * n, n + 5 * k + 1)), {
+      m,
+      n,
+      k,
+      transA,
+      transB,
+    });
+
+const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const KINKS = [
+  0,
+  -0,
+  1e-30,
+  -1e-20,
+  1e-7,
+  -1e-3,
+  0.5,
+  -0.625,
+  0.7,
+  1,
+  -1,
+  5,
+  9,
+  -10,
+  20,
+  -50,
+  100,
+  -100,
+];
+const SPECIALS = [
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-310,
+  -1e-310,
+  3e38,
+  -3e38,
+  88,
+  -88,
+  700,
+  -700,
+  800,
+  -800,
+];
+const forms = (r: number, c: number): [number, number][] => [[r, c], [1, c], [r, 1], [1, 1]];
+
+Deno.test("wasm kernel against the ts kernel", async (t) => {
+  if (!wasmFeatures().simd) {
+    await assert.rejects(createWasmKernel(), /no SIMD/);
+    return;
+  }
+  const wasm = await createWasmKernel({ threads: 1 });
+  const threaded = await createWasmKernel({ threads: 2 });
+  const noFma = await createWasmKernel({ threads: 1, fma: false });
+  try {
+    await t.step("upload, fill, readSync, read, cast", async () => {
+      for (const dtype of DTYPES) {
+        for (const n of [0, 1, 7, 1000]) {
+          const values = data(n, n);
+          check(wasm, dtype, `upload ${n}`, (_, up) => up(values));
+          for (const v of [0, -0, -1.5, 0.1, 3e38, Infinity, -Infinity, NaN]) {
+            check(wasm, dtype, `fill ${n} ${v}`, (k, _, d) => k.fill(n, v, d));
+          }
+          for (const to of DTYPES) {
+            const got = run(wasm, dtype, (k, up) => k.cast(up(values), to));
+            const want = run(tsKernel, dtype, (k, up) => k.cast(up(values), to));
+            assert.equal(got.constructor, want.constructor, `cast ${n} ${dtype} to ${to}: type`);
+            assertClose(got, want, to, `cast ${n} ${dtype} to ${to}`);
+          }
+        }
+        const s = wasm.upload([1, 2, 3], dtype);
+        const host = wasm.readSync(s);
+        assert.ok(host.buffer instanceof ArrayBuffer, "readSync returns unshared host memory");
+        assert.equal(host.constructor, dtype === "float64" ? Float64Array : Float32Array);
+        host[0] = 99;
+        assert.deepEqual([...wasm.readSync(s)], [1, 2, 3], "readSync returns a copy");
+        assert.deepEqual([...await wasm.read(s)], [1, 2, 3]);
+        wasm.dispose(s);
+      }
+    });
+
+    await t.step("matmul: edge shapes, block-size remainders, transpose flags", () => {
+      const cases: [number, number, number][] = [
+        [1, 1, 1],
+        [1, 40, 70],
+        [40, 1, 70],
+        [1, 1, 1000],
+        [5, 7, 0],
+        [0, 4, 3],
+        [4, 0, 3],
+        [6, 8, 1],
+        [7, 9, 257],
+        [13, 17, 511],
+        [64, 64, 16],
+        [65, 67, 70],
+        [130, 3, 257],
+        [2, 200, 3],
+        [97, 129, 300],
+        [200, 333, 100],
+        [1, 5000, 300],
+        [3000, 1, 300],
+        [1, 33, 1],
+        [33, 1, 1],
+      ];
+      for (const dtype of DTYPES) {
+        for (const [m, n, k] of cases) {
+          for (const [ta, tb] of TRANS) {
+            check(wasm, dtype, `matmul ${m}x${k} by ${k}x${n} ${ta} ${tb}`, mm(m, n, k, ta, tb), k);
+          }
+        }
+        for (const [m, n, k] of [[7, 9, 257], [65, 67, 70], [97, 129, 300]]) {
+          check(noFma, dtype, `matmul without fma ${m} ${n} ${k}`, mm(m, n, k, false, true), k);
+        }
+      }
+    });
+
+    await t.step("matmul: random shapes (fast-check)", () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 130 }),
+          fc.integer({ min: 1, max: 130 }),
+          fc.integer({ min: 1, max: 300 }),
+          fc.constantFrom(...TRANS),
+          fc.constantFrom(...DTYPES),
+          (m, n, k, [ta, tb], dtype) =>
+            check(wasm, dtype, `matmul ${m} ${n} ${k} ${ta} ${tb}`, mm(m, n, k, ta, tb), k),
+        ),
+        { seed: 20261122, numRuns: 60 },
+      );
+    });
+
+    await t.step("unary ops, including kinks and special values", () => {
+      for (const dtype of DTYPES) {
+        for (const op of UNARY_OPS) {
+          const positive = op === "log" || op === "sqrt";
+          const scale = op === "exp" || op === "sigmoid" ? 10 : op === "tanh" ? 3 : 1;
+          const values = [
+            ...data(1001, 11, positive ? "positive" : "uniform").map((x) => x * scale),
+            ...KINKS,
+            ...SPECIALS,
+            ...(op === "log" ? data(100, 12, "positive").map((x) => x * 1e-40) : []),
+          ].map((x) => (dtype === "float32" ? Math.fround(x) : x));
+          check(wasm, dtype, op, (k, up) => k.unary(op, up(values)));
+          check(noFma, dtype, `${op} without fma`, (k, up) => k.unary(op, up(values)));
+          for (const len of [1, 2, 3, 5]) {
+            check(wasm, dtype, `${op} of ${len}`, (k, up) => k.unary(op, up(values.slice(0, len))));
+          }
+        }
+      }
+    });
+
+    await t.step("binary ops with every broadcast pattern", () => {
+      for (const dtype of DTYPES) {
+        for (
+          const [rows, cols] of [[37, 53], [1, 9], [9, 1], [1, 1], [3, 2], [300, 300]] as [
+            number,
+            number,
+          ][]
+        ) {
+          for (const op of BINARY_OPS) {
+            const kind: Kind = op === "div"
+              ? "nonzero"
+              : ["max", "min", "gt", "ge", "eq"].includes(op)
+              ? "ints"
+              : "uniform";
+            for (const sa of forms(rows, cols)) {
+              for (const sb of forms(rows, cols)) {
+                const shapes: BroadcastShapes = { rows, cols, a: sa, b: sb };
+                check(
+                  wasm,
+                  dtype,
+                  `${op} ${rows}x${cols} a ${sa} b ${sb}`,
+                  (k, up) =>
+                    k.binary(
+                      op,
+                      up(data(sa[0] * sa[1], 1, kind)),
+                      up(data(sb[0] * sb[1], 2, kind)),
+                      shapes,
+                    ),
+                );
+              }
+            }
+          }
+        }
+        const nan: BroadcastShapes = { rows: 1, cols: 4, a: [1, 4], b: [1, 4] };
+        for (const op of BINARY_OPS) {
+          check(
+            wasm,
+            dtype,
+            `${op} with NaN and infinities`,
+            (k, up) => k.binary(op, up([NaN, 1, Infinity, -0]), up([1, NaN, -Infinity, 0]), nan),
+          );
+        }
+      }
+    });
+
+    await t.step("fused element-wise chains", () => {
+      // The ts kernel evaluates a fused chain in float64 and rounds once; the wasm kernel
+      // rounds every op in the dtype (like NumPy), so the error grows with the chain's ops.
+      const chains: [
+        string,
+        (k: Kernel, up: (v: ArrayLike<number>) => Storage, r: number, c: number) => Storage,
+        number,
+      ][] = [
+        ["relu(A) + B", (k, up, r, c) => {
+          const s: BroadcastShapes = { rows: r, cols: c, a: [r, c], b: [r, c] };
+          return k.binary("add", k.unary("relu", up(data(r * c, 1))), up(data(r * c, 2)), s);
+        }, 2],
+        ["sigmoid(A + row) * col - 1", (k, up, r, c) => {
+          const sum = k.binary("add", up(data(r * c, 3)), up(data(c, 4)), {
+            rows: r,
+            cols: c,
+            a: [r, c],
+            b: [1, c],
+          });
+          const prod = k.binary("mul", k.unary("sigmoid", sum), up(data(r, 5)), {
+            rows: r,
+            cols: c,
+            a: [r, c],
+            b: [r, 1],
+          });
+          return k.binary("sub", prod, up([1]), { rows: r, cols: c, a: [r, c], b: [1, 1] });
+        }, 4],
+        ["exp(col - A) / (A * A) with shared leaves", (k, up, r, c) => {
+          const a = up(data(r * c, 6, "nonzero"));
+          const d = k.binary("sub", up(data(r, 7)), a, { rows: r, cols: c, a: [r, 1], b: [r, c] });
+          const sq = k.binary("mul", a, a, { rows: r, cols: c, a: [r, c], b: [r, c] });
+          return k.binary("div", k.unary("exp", d), sq, { rows: r, cols: c, a: [r, c], b: [r, c] });
+        }, 4],
+        ["a chain of 40 ops (split where it exceeds the fused size)", (k, up, r, c) => {
+          let x = up(data(r * c, 8));
+          const s: BroadcastShapes = { rows: r, cols: c, a: [r, c], b: [1, c] };
+          for (let i = 0; i < 20; i++) {
+            x = k.binary(i % 2 ? "mul" : "add", k.unary("tanh", x), up(data(c, 9 + i)), s);
+          }
+          return x;
+        }, 40],
+        ["unary of a scalar-broadcast chain", (k, up, r, c) => {
+          const s = k.binary("add", up([0.5]), up([0.25]), {
+            rows: 1,
+            cols: 1,
+            a: [1, 1],
+            b: [1, 1],
+          });
+          return k.binary("add", k.unary("exp", s), up(data(r * c, 10)), {
+            rows: r,
+            cols: c,
+            a: [1, 1],
+            b: [r, c],
+          });
+        }, 3],
+      ];
+      for (const dtype of DTYPES) {
+        for (const [name, chain, ops] of chains) {
+          for (const [r, c] of [[1, 1], [1, 13], [13, 1], [7, 5], [33, 600], [300, 301]]) {
+            check(wasm, dtype, `${name} ${r}x${c}`, (k, up) => chain(k, up, r, c), ops);
+          }
+        }
+      }
+    });
+
+    await t.step("reductions", () => {
+      const shapes: [number, number][] = [
+        [1, 1],
+        [1, 300],
+        [300, 1],
+        [37, 53],
+        [5, 3000],
+        [3000, 5],
+        [257, 1025],
+        [1000, 1000],
+      ];
+      for (const dtype of DTYPES) {
+        for (const op of REDUCE_OPS) {
+          for (const [rows, cols] of shapes) {
+            for (const axis of ["all", 0, 1] as ReduceAxis[]) {
+              const terms = axis === "all" ? rows * cols : axis === 0 ? rows : cols;
+              check(
+                wasm,
+                dtype,
+                `${op} ${rows}x${cols} axis ${axis}`,
+                (k, up) => k.reduce(op, up(data(rows * cols, rows + cols)), rows, cols, axis),
+                terms,
+              );
+            }
+          }
+          for (const axis of ["all", 0, 1] as ReduceAxis[]) {
+            for (const [rows, cols] of [[0, 5], [5, 0], [0, 0]]) {
+              check(
+                wasm,
+                dtype,
+                `${op} ${rows}x${cols} axis ${axis}`,
+                (k, up) => k.reduce(op, up([]), rows, cols, axis),
+              );
+            }
+            check(
+              wasm,
+              dtype,
+              `${op} with NaN axis ${axis}`,
+              (k, up) => k.reduce(op, up([1, NaN, 3, 4, 5, 6]), 2, 3, axis),
+            );
+          }
+        }
+      }
+    });
+
+    await t.step("transpose and gather", () => {
+      for (const dtype of DTYPES) {
+        for (
+          const [rows, cols] of [[1, 1], [1, 17], [23, 1], [37, 53], [64, 64], [3, 300], [0, 5], [
+            5,
+            0,
+          ], [200, 333]]
+        ) {
+          check(
+            wasm,
+            dtype,
+            `transpose ${rows}x${cols}`,
+            (k, up) => k.transpose(up(data(rows * cols, 3)), rows, cols),
+          );
+        }
+        for (const [n, len] of [[0, 5], [1, 1], [10, 3], [5000, 777]]) {
+          const index = Int32Array.from(
+            data(n, 9),
+            (u) => u < -0.8 ? -1 : Math.floor((u + 1) / 2 * len),
+          );
+          check(wasm, dtype, `gather ${n} of ${len}`, (k, up) => k.gather(up(data(len, 4)), index));
+        }
+        const s = wasm.upload([1, 2], dtype);
+        const before = wasm.liveBlocks();
+        assert.throws(() => wasm.gather(s, Int32Array.of(0, 2)), RangeError);
+        assert.equal(wasm.liveBlocks(), before, "a failed gather frees its output");
+        wasm.dispose(s);
+      }
+    });
+
+    await t.step("threads on and off give identical results", () => {
+      assert.equal(threaded.threads, 2);
+      const same = (label: string, dtype: DType, op: Op) =>
+        assertIdentical(run(wasm, dtype, op), run(threaded, dtype, op), `${label} ${dtype}`);
+      for (const dtype of DTYPES) {
+        for (const [ta, tb] of TRANS) {
+          same(`matmul 301x263 by 263x517 ${ta} ${tb}`, dtype, mm(301, 517, 263, ta, tb));
+        }
+        same("matmul 7x700 by 700x900", dtype, mm(7, 900, 700, false, false));
+        same("matmul 600x40 by 40x3", dtype, mm(600, 3, 40, false, false));
+        for (const [ta, tb] of TRANS) {
+          same(`gemv 1x300 by 300x5000 ${ta} ${tb}`, dtype, mm(1, 5000, 300, ta, tb));
+          same(`gemv 3000x300 by 300x1 ${ta} ${tb}`, dtype, mm(3000, 1, 300, ta, tb));
+        }
+        for (const [r, c] of [[300, 301], [1, 100_000], [100_000, 1], [40, 3000]]) {
+          for (const sb of forms(r, c)) {
+            same(
+              `tanh(A) * B ${r}x${c} b ${sb}`,
+              dtype,
+              (k, up) =>
+                k.binary("mul", k.unary("tanh", up(data(r * c, 1))), up(data(sb[0] * sb[1], 2)), {
+                  rows: r,
+                  cols: c,
+                  a: [r, c],
+                  b: sb,
+                }),
+            );
+          }
+          for (const op of REDUCE_OPS) {
+            for (const axis of ["all", 0, 1] as ReduceAxis[]) {
+              same(
+                `${op} ${r}x${c} axis ${axis}`,
+                dtype,
+                (k, up) => k.reduce(op, up(data(r * c, 3)), r, c, axis),
+              );
+            }
+          }
+          same(`transpose ${r}x${c}`, dtype, (k, up) => k.transpose(up(data(r * c, 4)), r, c));
+        }
+      }
+    });
+
+    await t.step("allocator: live blocks return to the baseline after dispose", () => {
+      for (const kernel of [wasm, threaded]) {
+        const baseline = kernel.liveBlocks();
+        const made: WasmStorage[] = [];
+        const keep = (s: WasmStorage) => (made.push(s), s);
+        for (const dtype of DTYPES) {
+          const a = keep(kernel.upload(data(64 * 70, 1), dtype));
+          const b = keep(kernel.upload(data(70 * 50, 2), dtype));
+          const c = keep(
+            kernel.matmul(a, b, { m: 64, n: 50, k: 70, transA: false, transB: false }),
+          );
+          const s: BroadcastShapes = { rows: 64, cols: 50, a: [64, 50], b: [1, 50] };
+          const r = keep(
+            kernel.binary("add", keep(kernel.unary("relu", c)), keep(kernel.fill(50, 1, dtype)), s),
+          );
+          keep(kernel.reduce("sum", r, 64, 50, 0));
+          keep(kernel.transpose(r, 64, 50));
+          keep(kernel.gather(r, Int32Array.of(0, 5, -1)));
+          keep(kernel.cast(r, dtype === "float64" ? "float32" : "float64"));
+        }
+        assert.ok(kernel.liveBlocks() > baseline);
+        for (const s of made) kernel.dispose(s);
+        for (const s of made) kernel.dispose(s); // idempotent
+        assert.equal(kernel.liveBlocks(), baseline, `${kernel.threads} threads`);
+      }
+    });
+
+    await t.step("pending results keep disposed inputs alive until computed", () => {
+      for (const dtype of DTYPES) {
+        const baseline = wasm.liveBlocks();
+        const a = wasm.upload([-1, 2, -3, 4], dtype);
+        const b = wasm.upload([10, 20, 30, 40], dtype);
+        const s: BroadcastShapes = { rows: 2, cols: 2, a: [2, 2], b: [2, 2] };
+        const relu = wasm.unary("relu", a);
+        const out = wasm.binary("add", relu, b, s);
+        wasm.dispose(a);
+        wasm.dispose(b);
+        wasm.dispose(relu); // pending too: only `out` still reads a and b
+        assert.throws(() => wasm.unary("neg", a), /disposed/);
+        assert.equal(wasm.liveBlocks(), baseline + 2, "inputs of a pending result are kept");
+        const other = wasm.upload([7, 7, 7, 7], dtype); // may not reuse their blocks
+        assert.deepEqual([...wasm.readSync(out)], [10, 22, 30, 44]);
+        assert.equal(wasm.liveBlocks(), baseline + 2, "inputs freed once computed");
+        wasm.dispose(out);
+        wasm.dispose(other);
+        const x = wasm.upload([1], dtype);
+        const pending = wasm.unary("exp", x);
+        wasm.dispose(x);
+        wasm.dispose(pending); // never computed: unpins its input, which goes too
+        assert.equal(wasm.liveBlocks(), baseline);
+      }
+    });
+
+    await t.step("errors: foreign, disposed and bad arguments", async () => {
+      const foreign = tsKernel.upload([1], "float64") as unknown as Parameters<
+        WasmKernel["unary"]
+      >[1];
+      assert.throws(() => wasm.unary("neg", foreign), {
+        name: "TypeError",
+        message: /another kernel/,
+      });
+      assert.throws(() => threaded.unary("neg", wasm.upload([1], "float64")), /another kernel/);
+      const s = wasm.upload([1, 2], "float32");
+      wasm.dispose(s);
+      assert.throws(() => wasm.readSync(s), { name: "TypeError", message: /disposed/ });
+      await assert.rejects(wasm.read(s), /disposed/);
+      assert.throws(() => wasm.upload([1], "float16" as DType), TypeError);
+      assert.throws(() => wasm.fill(1, 0, "int32" as DType), TypeError);
+    });
+
+    await t.step({
+      name: "unreachable storage is freed by the FinalizationRegistry",
+      ignore: typeof (globalThis as { gc?: unknown }).gc !== "function", // needs --v8-flags=--expose-gc
+      fn: async () => {
+        const gc = (globalThis as unknown as { gc: () => void }).gc;
+        const settle = async () => {
+          for (let i = 0, last = -1; i < 50 && wasm.liveBlocks() !== last; i++) {
+            last = wasm.liveBlocks();
+            gc();
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        };
+        await settle(); // garbage from earlier steps goes first
+        const before = wasm.liveBlocks();
+        (() => wasm.upload(new Float64Array(100), "float64"))();
+        (() => wasm.unary("exp", wasm.upload(new Float64Array(100), "float64")))(); // pending
+        assert.equal(wasm.liveBlocks(), before + 2);
+        await settle();
+        assert.equal(wasm.liveBlocks(), before);
+      },
+    });
+  } finally {
+    wasm.destroy();
+    threaded.destroy();
+    noFma.destroy();
+  }
+  assert.throws(() => wasm.fill(1, 0, "float64"), /destroyed/);
+  wasm.destroy(); // idempotent
+});
+
+Deno.test("wasm allocator size classes", () => {
+  assert.equal(sizeClass(1), 64);
+  assert.equal(sizeClass(64), 64);
+  assert.equal(sizeClass(65), 128);
+  assert.equal(sizeClass(4096), 4096);
+  assert.equal(sizeClass(4097), 5120);
+  for (let n = 1; n < 1e8; n = Math.ceil(n * 1.37)) {
+    const c = sizeClass(n);
+    assert.ok(c >= n && c % 64 === 0 && c <= Math.max(64, n * 1.25 + 64), `class of ${n}: ${c}`);
+  }
+});
+
+Deno.test("wasm kernel options", async () => {
+  await assert.rejects(createWasmKernel({ threads: 0 }), RangeError);
+  await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
+  const k = await createWasmKernel({ threads: 1 });
+  try {
+    assert.equal(k.name, "wasm");
+    assert.equal(k.threads, 1);
+    assert.equal(k.fma, wasmFeatures().relaxedSimd);
+    const sizes: MatmulSizes = { m: 2, n: 2, k: 2, transA: false, transB: false };
+    const a = k.upload([1, 2, 3, 4], "float64");
+    assert.deepEqual([...k.readSync(k.matmul(a, a, sizes))], [7, 10, 15, 22]);
+  } finally {
+    k.destroy();
+  }
+});
+
+// Keep the imported op-name types in use for the type checker's completeness checks.
+const _names: [UnaryOp, BinaryOp] = ["neg", "add"];
+void _names;
