@@ -55,7 +55,8 @@ export function kernelNames(): string[] {
 }
 
 /**
- * Load a kernel by name (once; later calls return the same kernel).
+ * Load a kernel by name (once; later calls return the same kernel). `"auto"` picks
+ * the fastest CPU kernel available (wasm, else ts).
  *
  * @example
  * ```ts
@@ -65,6 +66,7 @@ export function kernelNames(): string[] {
  * ```
  */
 export async function loadKernel(name: string): Promise<Kernel> {
+  if (name === "auto") return await loadAuto();
   const have = loaded.get(name);
   if (have) return have;
   const entry = entries.get(name);
@@ -81,6 +83,21 @@ export async function loadKernel(name: string): Promise<Kernel> {
   const kernel = await entry.load();
   loaded.set(name, kernel);
   return kernel;
+}
+
+/**
+ * The fastest CPU kernel that loads here: wasm (SIMD, threads) where WebAssembly
+ * SIMD and shared memory exist, else ts. GPUs are used only when asked for by name.
+ */
+async function loadAuto(): Promise<Kernel> {
+  if (entries.get("wasm")!.available()) {
+    try {
+      return await loadKernel("wasm");
+    } catch {
+      // No SIMD or no shared memory in this runtime: the ts kernel always works.
+    }
+  }
+  return tsKernel;
 }
 
 /**

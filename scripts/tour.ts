@@ -28,13 +28,13 @@ import {
 const { values } = parseArgs({
   options: {
     seed: { type: "string", default: "0" },
-    kernel: { type: "string", default: "ts" },
+    kernel: { type: "string", default: "auto" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
-  console.log(`Usage: deno run scripts/tour.ts [--seed N] [--kernel ts] [--json]`);
+  console.log(`Usage: deno run scripts/tour.ts [--seed N] [--kernel auto|ts|wasm|webgpu] [--json]`);
   Deno.exit(0);
 }
 await useKernel(values.kernel);

@@ -15,7 +15,7 @@ const HELP = `Usage: deno run scripts/xor.ts [options]
   --lr X          learning rate (default 1, as in the document)
   --seed N        seed of the initial weights (default 0)
   --every N       print the weight difference every N epochs (default epochs/10)
-  --kernel NAME   ts (default)
+  --kernel NAME   auto (default: wasm where available, else ts), ts, wasm or webgpu
   --json          print a JSON result on stdout
   --help`;
 
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     lr: { type: "string", default: "1" },
     seed: { type: "string", default: "0" },
     every: { type: "string" },
-    kernel: { type: "string", default: "ts" },
+    kernel: { type: "string", default: "auto" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },

@@ -26,21 +26,25 @@ export type XorStep = (W: XorWeights) => XorWeights;
 type Weights = XorWeights;
 type Step = XorStep;
 
-const X = Matrix.from([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]]);
-const Y = Matrix.from([[0], [1], [1], [0]]);
-
-function forward([W1, W2]: Weights) {
-  const H = sigmoid(matmul(X, W1));
-  const Yhat = sigmoid(matmul(H, W2));
-  return { H, Yhat };
+/**
+ * The XOR data and network, built on the current default kernel when called (not
+ * at import, so a kernel chosen later with useKernel is the one used).
+ */
+function problem() {
+  const X = Matrix.from([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]]);
+  const Y = Matrix.from([[0], [1], [1], [0]]);
+  const forward = ([W1, W2]: Weights) => {
+    const H = sigmoid(matmul(X, W1));
+    const Yhat = sigmoid(matmul(H, W2));
+    return { H, Yhat };
+  };
+  const loss = (W1: Matrix, W2: Matrix): Matrix =>
+    scale(sum(square(sub(forward([W1, W2]).Yhat, Y))), 0.5);
+  return { X, Y, forward, loss };
 }
 
 /** s'(z) from s(z): s (1 - s). */
 const dsig = (s: Matrix) => mul(s, sub(1, s));
-
-function loss(W1: Matrix, W2: Matrix): Matrix {
-  return scale(sum(square(sub(forward([W1, W2]).Yhat, Y))), 0.5);
-}
 
 function update([W1, W2]: Weights, g1: Matrix, g2: Matrix, lr: number): Weights {
   return [sub(W1, scale(g1, lr)), sub(W2, scale(g2, lr))];
@@ -50,6 +54,7 @@ function update([W1, W2]: Weights, g1: Matrix, g2: Matrix, lr: number): Weights 
 export function xorSteps(
   lr: number,
 ): Record<"dense" | "structured" | "shape" | "autodiff", XorStep> {
+  const { X, Y, forward, loss } = problem();
   return {
     dense: (W) => {
       const [W1, W2] = W;
@@ -149,6 +154,7 @@ export function xorExperiment(opts: XorOptions = {}): XorResult {
   const hidden = opts.hidden ?? 4;
   const epochs = opts.epochs ?? 3000;
   const steps = xorSteps(opts.lr ?? 1);
+  const { Y, forward, loss } = problem();
   const names = Object.keys(steps) as (keyof typeof steps)[];
   const init: Weights = [rng.normal(3, hidden), rng.normal(hidden, 1)];
   const state = new Map(names.map((k) => [k, init]));
