@@ -1,6 +1,6 @@
 // The kernel conformance suite: every Kernel operation on every kernel available on this
 // machine, each compared with a reference. The ts kernel (float64 and float32) is checked
-// against a naive float64 kernel written here; every other kernel (webgpu, float32) is
+// against a naive float64 kernel written here; every other kernel (wasm, webgpu) is
 // checked against the ts kernel, the executable spec. Deno finds Mesa's llvmpipe
 // software adapter on machines without a GPU, so the webgpu kernel runs in CI too.
 import assert from "node:assert/strict";
@@ -21,6 +21,7 @@ import {
 } from "../lib/kernel.ts";
 import { tsKernel } from "../kernels/ts/mod.ts";
 import { createWebGpuKernel, type TileConfig, type WebGpuKernel } from "../kernels/webgpu/mod.ts";
+import { createWasmKernel } from "../kernels/wasm/mod.ts";
 
 // ---------------------------------------------------------------------------------------
 // Tolerances and comparison
@@ -639,6 +640,18 @@ Deno.test("kernel conformance", async (t) => {
         refDtype: "float64",
       });
     });
+  }
+  // The wasm kernel, with two worker threads so the threaded paths run too.
+  const wasm = await createWasmKernel({ threads: 2 });
+  try {
+    for (const dtype of wasm.dtypes) {
+      await t.step(`wasm ${dtype} against ts`, async (t) => {
+        await conformance(t, { kernel: wasm, dtype, reference: tsKernel, refDtype: dtype });
+      });
+    }
+    assert.equal(wasm.liveBlocks(), 0, "every wasm block was released");
+  } finally {
+    wasm.destroy();
   }
   const gpu = await webgpu();
   await t.step({
