@@ -24,6 +24,14 @@ export class Heap {
   #alloc: Allocator;
   #registry: FinalizationRegistry<Cell>;
   #closed = false;
+  /**
+   * An untouched ArrayBuffer as big as each block, held by the storage object: V8
+   * counts ArrayBuffer bytes as external memory and collects garbage sooner as they
+   * grow, but it cannot see inside the wasm memory. Without this, a loop making
+   * small storage objects over big blocks fills the memory before the collector
+   * runs. The ballast is never written, so the OS maps no pages for large ones.
+   */
+  #ballast = new WeakMap<WasmStorage, ArrayBuffer>();
 
   constructor(memory: WebAssembly.Memory, owner: object) {
     this.memory = memory;
@@ -61,7 +69,10 @@ export class Heap {
     const ptr = length > 0 ? this.#alloc.alloc(bytes) : 0;
     const cell: Cell = { owner: this.owner, ptr, bytes, lazy: null, pins: 0, disposed: false };
     const s = new WasmStorage(cell, dtype, length);
-    if (ptr) this.#registry.register(s, cell, cell);
+    if (ptr) {
+      this.#registry.register(s, cell, cell);
+      this.#ballast.set(s, new ArrayBuffer(bytes));
+    }
     return s;
   }
 
@@ -105,7 +116,10 @@ export class Heap {
     cell.lazy = null;
     cell.ptr = ptr;
     cell.bytes = bytes;
-    if (ptr) this.#registry.register(s, cell, cell);
+    if (ptr) {
+      this.#registry.register(s, cell, cell);
+      this.#ballast.set(s, new ArrayBuffer(bytes));
+    }
     for (const leaf of leaves) this.#unpin(this.cell(leaf));
   }
 

@@ -137,6 +137,10 @@ export async function trainMlp(
       const { loss, grads } = mlpGrads(withParams(model, params), X, Y, { method: opts.method });
       ({ params, state } = optimizer.update(params, grads, state));
       const value = (await loss.readTypedArray())[0];
+      // Let the event loop turn now and then: kernels with their own memory (wasm,
+      // webgpu) free the blocks of unreachable matrices in finalization callbacks,
+      // which run only between tasks.
+      if (globalStep % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 0));
       lossSum += value * X.rows;
       globalStep++;
       opts.onStep?.({
