@@ -2,6 +2,7 @@
 // triple loop. `deno bench bench/matmul_bench.ts` compares times per size and dtype;
 // `deno run bench/matmul_bench.ts` prints GFLOP/s (medians of interleaved runs).
 import { matmulF32, matmulF64 } from "../kernels/ts/matmul.ts";
+import { Matrix as MlMatrix } from "ml-matrix";
 
 /** Naive i-k-j product of n x n float64 matrices (the loop order a careful novice writes). */
 function naiveF64(a: Float64Array, b: Float64Array, c: Float64Array, n: number): void {
@@ -134,6 +135,33 @@ if (import.meta.main) {
       const ratio = (g / gn).toFixed(2);
       console.log(`| ${n} | ${dtype} | ${cell(g, best)} | ${cell(gn, bestN)} | ${ratio}x |`);
     }
+  }
+  // ml-matrix (the fastest JavaScript library in PERF_NOTES, float64), in the same run.
+  console.log("\n| n | float64 | ts matmul, best of 5 | ml-matrix mmul, best of 5 | ratio |");
+  console.log("|---:|---|---:|---:|---:|");
+  for (const n of [512, 1024]) {
+    const a = random(n * n, 5), b = random(n * n, 6), c = new Float64Array(n * n);
+    const A = new MlMatrix(n, n), B = new MlMatrix(n, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        A.set(i, j, a[i * n + j]);
+        B.set(i, j, b[i * n + j]);
+      }
+    }
+    const ours = () => matmulF64(a, b, c, n, n, n, false, false);
+    const ml = () => A.mmul(B);
+    timeRuns(ours, 1, 1);
+    timeRuns(ml, 1, 1);
+    const t: number[] = [], tm: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      t.push(...timeRuns(ours, 1, 1));
+      tm.push(...timeRuns(ml, 1, 1));
+    }
+    const flops = 2 * n ** 3;
+    const g = flops / Math.min(...t) / 1e6, gm = flops / Math.min(...tm) / 1e6;
+    console.log(
+      `| ${n} | float64 | ${g.toFixed(2)} | ${gm.toFixed(2)} | ${(g / gm).toFixed(2)}x |`,
+    );
   }
   console.log("\n| m x k times k x n | float64 ns/call | float32 ns/call |");
   console.log("|---|---:|---:|");
