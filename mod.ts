@@ -45,6 +45,8 @@ export {
   div,
   equal,
   exp,
+  gemm,
+  type GemmOptions,
   greater,
   greaterEqual,
   log,

@@ -6,7 +6,7 @@
  */
 import type { Matrix } from "../matrix.ts";
 import { valueAndGrad } from "../autodiff.ts";
-import { exp, matmul, mul, scale, square, sub, sum, transpose } from "../ops/mod.ts";
+import { exp, gemm, mul, scale, square, sub, sum } from "../ops/mod.ts";
 import { logSoftmax } from "./losses.ts";
 import { checkTargets, derivative, layers, lossOf, type Mlp, oneOf } from "./model.ts";
 
@@ -63,9 +63,11 @@ export function mlpBackward(model: Mlp, X: Matrix, Y: Matrix): MlpGrads {
   }
   const grads: Matrix[] = new Array(2 * L);
   for (let l = L; l >= 1; l--) {
-    grads[2 * l - 2] = matmul(transpose(A[l - 1]), E);
+    grads[2 * l - 2] = gemm(A[l - 1], E, { transA: true });
     grads[2 * l - 1] = sum(E, { axis: 0 });
-    if (l > 1) E = mul(matmul(E, transpose(params[2 * l - 2])), derivative(activation, A[l - 1]));
+    if (l > 1) {
+      E = mul(gemm(E, params[2 * l - 2], { transB: true }), derivative(activation, A[l - 1]));
+    }
   }
   return { loss, grads: Object.freeze(grads) };
 }

@@ -31,19 +31,51 @@ export interface AxisOptions {
  * ```
  */
 export function matmul(A: Matrix, B: Matrix): Matrix {
-  const action = "multiply matrices in matmul";
+  return product("multiply matrices in matmul", A, B, false, false);
+}
+
+/** Options of {@link gemm}: use an operand transposed, without forming the transpose. */
+export interface GemmOptions {
+  /** Use A^T (A stored k x m). */
+  transA?: boolean;
+  /** Use B^T (B stored n x k). */
+  transB?: boolean;
+}
+
+/**
+ * op(A) op(B), where op transposes the operands flagged in the options (BLAS's gemm):
+ * the kernels read an operand transposed instead of copying it. Differentiable.
+ *
+ * @example
+ * ```ts
+ * import { gemm, Matrix } from "../../mod.ts";
+ * const a = Matrix.from([[1, 2]]);
+ * console.log(gemm(a, a, { transA: true }).toArray()); // a^T a = [[1, 2], [2, 4]]
+ * ```
+ */
+export function gemm(A: Matrix, B: Matrix, opts: GemmOptions = {}): Matrix {
+  const transA = opts.transA ?? false, transB = opts.transB ?? false;
+  if (typeof transA !== "boolean" || typeof transB !== "boolean") {
+    throw new TypeError(`Cannot multiply matrices in gemm: transA and transB must be booleans`);
+  }
+  return product("multiply matrices in gemm", A, B, transA, transB);
+}
+
+function product(action: string, A: Matrix, B: Matrix, transA: boolean, transB: boolean): Matrix {
   checkMatrix(action, A, "A");
   checkMatrix(action, B, "B");
   checkSameKernel(action, A, B);
-  if (A.cols !== B.rows) {
+  const inA = transA ? A.rows : A.cols, inB = transB ? B.cols : B.rows;
+  if (inA !== inB) {
+    const name = (M: Matrix, t: boolean, n: string) => `${shapeStr(M)}${t ? ` (${n}^T)` : ""}`;
     throw new TypeError(
-      `Cannot ${action}: ${shapeStr(A)} by ${
-        shapeStr(B)
-      }, inner sizes ${A.cols} and ${B.rows} differ`,
+      `Cannot ${action}: ${name(A, transA, "A")} by ${
+        name(B, transB, "B")
+      }, inner sizes ${inA} and ${inB} differ`,
     );
   }
   const [a, b] = sameDType(action, A, B);
-  return mm(a, b);
+  return mm(a, b, transA, transB);
 }
 
 /**
