@@ -11,6 +11,9 @@ import { Allocator } from "./allocator.ts";
 import { HEAP } from "./layout.ts";
 import { type Cell, cellOf, type Lazy, WasmStorage } from "./storage.ts";
 
+/** The ballast of a block is its size shifted right by this (an eighth). */
+const BALLAST_SHIFT = 3;
+
 /** Bytes per element. */
 export const SIZE: Record<DType, number> = { float64: 8, float32: 4 };
 
@@ -29,7 +32,9 @@ export class Heap {
    * counts ArrayBuffer bytes as external memory and collects garbage sooner as they
    * grow, but it cannot see inside the wasm memory. Without this, a loop making
    * small storage objects over big blocks fills the memory before the collector
-   * runs. The ballast is never written, so the OS maps no pages for large ones.
+   * runs. The ballast is never written, so the OS maps no pages for large ones; it is
+   * an eighth of the block, enough to make the collector run long before the 4 GiB
+   * memory is full, and cheap to allocate.
    */
   #ballast = new WeakMap<WasmStorage, ArrayBuffer>();
 
@@ -71,7 +76,7 @@ export class Heap {
     const s = new WasmStorage(cell, dtype, length);
     if (ptr) {
       this.#registry.register(s, cell, cell);
-      this.#ballast.set(s, new ArrayBuffer(bytes));
+      this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
     }
     return s;
   }
@@ -118,7 +123,7 @@ export class Heap {
     cell.bytes = bytes;
     if (ptr) {
       this.#registry.register(s, cell, cell);
-      this.#ballast.set(s, new ArrayBuffer(bytes));
+      this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
     }
     for (const leaf of leaves) this.#unpin(this.cell(leaf));
   }
