@@ -48,14 +48,15 @@ const BINARY_EXPR: { [K in BinaryOp]: string } = {
   eq: "+(x === y)",
 };
 
-/** How an input maps onto the output grid. */
-export type Pattern = "full" | "row" | "col" | "scalar";
-
-/** An element-wise expression over numbered input arrays. */
-export type Expr =
-  | { kind: "leaf"; index: number; pattern: Pattern }
-  | { kind: "unary"; op: UnaryOp; a: Expr }
-  | { kind: "binary"; op: BinaryOp; a: Expr; b: Expr };
+export {
+  type Expr,
+  exprFlat,
+  exprKey,
+  exprSize,
+  type Pattern,
+  shiftLeaves,
+} from "../common/expr.ts";
+import { type Expr, exprFlat, exprKey } from "../common/expr.ts";
 
 /** A compiled expression: writes the rows x cols result into `out`. */
 export type FusedLoop = (
@@ -64,48 +65,6 @@ export type FusedLoop = (
   rows: number,
   cols: number,
 ) => void;
-
-/** A canonical text of an expression tree (its cache key). */
-export function exprKey(e: Expr): string {
-  switch (e.kind) {
-    case "leaf":
-      return `${e.pattern}${e.index}`;
-    case "unary":
-      return `${e.op}(${exprKey(e.a)})`;
-    case "binary":
-      return `${e.op}(${exprKey(e.a)},${exprKey(e.b)})`;
-  }
-}
-
-/** Number of nodes of a tree. */
-export function exprSize(e: Expr): number {
-  return e.kind === "leaf"
-    ? 1
-    : e.kind === "unary"
-    ? 1 + exprSize(e.a)
-    : 1 + exprSize(e.a) + exprSize(e.b);
-}
-
-/** Whether every leaf is full or scalar (the tree reads the same for any grid shape). */
-export function exprFlat(e: Expr): boolean {
-  return e.kind === "leaf"
-    ? e.pattern === "full" || e.pattern === "scalar"
-    : e.kind === "unary"
-    ? exprFlat(e.a)
-    : exprFlat(e.a) && exprFlat(e.b);
-}
-
-/** The same tree with leaf indices shifted by `by`. */
-export function shiftLeaves(e: Expr, by: number): Expr {
-  switch (e.kind) {
-    case "leaf":
-      return { ...e, index: e.index + by };
-    case "unary":
-      return { ...e, a: shiftLeaves(e.a, by) };
-    case "binary":
-      return { ...e, a: shiftLeaves(e.a, by), b: shiftLeaves(e.b, by) };
-  }
-}
 
 const SAFE_RELU = "(x > 0 ? x : x === x ? 0 : x)";
 

@@ -6,48 +6,11 @@
  *
  * @module
  */
-import type { BinaryOp, UnaryOp } from "../../lib/kernel.ts";
 import { type OpTable, PROG, SLOT } from "./emit_elementwise.ts";
 import { CHUNK, MAX_REGS, PROGRAM_BYTES } from "./layout.ts";
 
-/** How an input maps onto the output grid. */
-export type Pattern = "full" | "row" | "col" | "scalar";
-
-/** An element-wise expression over numbered inputs. */
-export type Expr =
-  | { kind: "leaf"; index: number; pattern: Pattern }
-  | { kind: "unary"; op: UnaryOp; a: Expr }
-  | { kind: "binary"; op: BinaryOp; a: Expr; b: Expr };
-
-/** Number of nodes of a tree. */
-export function exprSize(e: Expr): number {
-  return e.kind === "leaf"
-    ? 1
-    : e.kind === "unary"
-    ? 1 + exprSize(e.a)
-    : 1 + exprSize(e.a) + exprSize(e.b);
-}
-
-/** Whether every leaf is full or scalar (the tree reads the same for any grid shape). */
-export function exprFlat(e: Expr): boolean {
-  return e.kind === "leaf"
-    ? e.pattern === "full" || e.pattern === "scalar"
-    : e.kind === "unary"
-    ? exprFlat(e.a)
-    : exprFlat(e.a) && exprFlat(e.b);
-}
-
-/** The same tree with leaf indices shifted by `by`. */
-export function shiftLeaves(e: Expr, by: number): Expr {
-  switch (e.kind) {
-    case "leaf":
-      return { ...e, index: e.index + by };
-    case "unary":
-      return { ...e, a: shiftLeaves(e.a, by) };
-    case "binary":
-      return { ...e, a: shiftLeaves(e.a, by), b: shiftLeaves(e.b, by) };
-  }
-}
+export { type Expr, exprFlat, exprSize, type Pattern, shiftLeaves } from "../common/expr.ts";
+import type { Expr, Pattern } from "../common/expr.ts";
 
 /** A leaf pattern on a grid with one row or one column, as the simpler equivalent. */
 function normalise(p: Pattern, rows: number, cols: number): Pattern {
