@@ -170,17 +170,19 @@ export {
 } from "./lib/qr.ts";
 export {
   escapeHtml,
-  type JupyterBroadcaster,
-  jupyterKernel,
   type MatrixDisplayOptions,
   type MatrixHeader,
   matrixMimeBundle,
   type MimeBundle,
+  toMimeBundle,
+} from "./lib/display.ts";
+export {
+  type JupyterBroadcaster,
+  jupyterKernel,
   type ProgressDisplay,
   progressDisplay,
   type ProgressOptions,
-  toMimeBundle,
-} from "./lib/display.ts";
+} from "./lib/progress.ts";
 export {
   type ChartOptions,
   heatmap,
