@@ -178,6 +178,7 @@ export async function mnistMlpExperiment(opts: MnistMlpOptions = {}): Promise<Mn
       tol: 0,
       absolute: true,
       ok: finalAccuracy >= config.target,
+      criterion: `shortfall below the target; pass when it is 0`,
     },
   ];
   return {

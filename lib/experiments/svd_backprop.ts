@@ -163,6 +163,7 @@ export function svdBackpropExperiment(opts: SvdBackpropOptions = {}): SvdBackpro
       tol: 0.5,
       absolute: true,
       ok: offIdentity > 0.5,
+      criterion: "pass when it exceeds 0.5",
     },
     checkScalar(`U^T U_perp = 0 (U_perp ${m}x${m - n}, ${probes} random probes)`, cross, tol),
     checkScalar("U_perp has orthonormal columns (|U_perp y| = |y|, probes)", orth, tol),

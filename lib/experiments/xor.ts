@@ -194,6 +194,7 @@ export function xorExperiment(opts: XorOptions = {}): XorResult {
       tol: 0.5,
       absolute: true,
       ok: solved,
+      criterion: "largest |prediction - target|; pass when every one is below 0.5",
     },
   ];
   return {
