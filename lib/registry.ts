@@ -72,7 +72,7 @@ export async function loadKernel(name: string): Promise<Kernel> {
   const entry = entries.get(name);
   if (!entry) {
     throw new TypeError(
-      `Cannot load kernel "${name}": unknown name, expected one of ${
+      `Cannot load kernel "${name}": unknown name, expected auto or one of ${
         [...entries.keys()].join(", ")
       }`,
     );
