@@ -195,3 +195,13 @@ export {
   type SpectrumOptions,
   SvgImage,
 } from "./lib/plot/mod.ts";
+export {
+  type IdxArray,
+  loadMnist,
+  type LoadMnistOptions,
+  type MnistData,
+  mnistDataDir,
+  type MnistSplit,
+  parseIdx,
+  readIdx,
+} from "./lib/mnist.ts";
