@@ -115,10 +115,20 @@ export function svdBackpropExperiment(opts: SvdBackpropOptions = {}): SvdBackpro
     throw new RangeError(`Cannot run the SVD experiment on ${m}x${n}: it needs rows > cols >= 1`);
   }
   const rng = new Random(opts.seed ?? 0);
-  const say = opts.onProgress ?? (() => {});
+  const timings: Record<string, number> = {};
+  // Progress messages name each step as it starts and how long the previous one took.
+  let stepStart = performance.now(), previous = "";
+  const say = (message: string) => {
+    const now = performance.now();
+    if (previous) timings[previous] = now - stepStart;
+    opts.onProgress?.(
+      previous ? `${message} (${previous}: ${(now - stepStart).toFixed(1)} ms)` : message,
+    );
+    stepStart = now;
+    previous = message.split(" ")[0] === "thin" ? "svd and its properties" : message;
+  };
   const tol = 10 * m * EPS;
   const checks: Check[] = [];
-  const timings: Record<string, number> = {};
 
   say(`thin SVD of a ${m}x${n} matrix`);
   const A = rng.normal(m, n);
@@ -221,6 +231,7 @@ export function svdBackpropExperiment(opts: SvdBackpropOptions = {}): SvdBackpro
   checks.push(compare("Abar: autodiff vs Townsend's formula", Abar, formula, 1e-10));
   const report = gradcheck(loss, [A], { directions: 3, elementwiseLimit: 0, seed: opts.seed ?? 0 });
   checks.push(gradcheckCheck("Abar vs finite differences along random directions", report));
+  say("done");
   return {
     shape: [m, n],
     singularValues: Array.from(s.toTypedArray()),
