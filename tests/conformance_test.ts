@@ -22,6 +22,7 @@ import {
 import { tsKernel } from "../kernels/ts/mod.ts";
 import { createWebGpuKernel, type TileConfig, type WebGpuKernel } from "../kernels/webgpu/mod.ts";
 import { createWasmKernel } from "../kernels/wasm/mod.ts";
+import { data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
 
 // ---------------------------------------------------------------------------------------
 // Tolerances and comparison
@@ -71,54 +72,6 @@ function assertClose(
   }
   assert.ok(bad.length === 0, `${label} (${dtype}, terms ${terms}): ${bad.join("; ")}`);
 }
-
-// ---------------------------------------------------------------------------------------
-// Deterministic data
-
-type Kind = "uniform" | "positive" | "ints" | "nonzero";
-
-/** Float32-representable values, so every kernel and dtype sees the same numbers. */
-function data(length: number, seed: number, kind: Kind = "uniform"): Float64Array {
-  const out = new Float64Array(length);
-  let s = (seed * 2654435761 >>> 0) || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const u = (s >>> 0) / 2 ** 32;
-    const v = kind === "uniform"
-      ? 2 * u - 1
-      : kind === "positive"
-      ? 0.1 + 9.9 * u
-      : kind === "ints"
-      ? Math.floor(u * 5) - 2
-      : (u < 0.5 ? -1 : 1) * (0.5 + 3 * Math.abs(2 * u - 1));
-    out[i] = Math.fround(v);
-  }
-  return out;
-}
-
-/** Inputs at the kinks of the unary ops. */
-const KINKS = [
-  0,
-  -0,
-  1e-30,
-  -1e-20,
-  1e-7,
-  -1e-3,
-  0.5,
-  -0.625,
-  0.7,
-  1,
-  -1,
-  5,
-  9,
-  -10,
-  20,
-  -50,
-  100,
-  -100,
-];
 
 // ---------------------------------------------------------------------------------------
 // The naive float64 reference kernel: the ts kernel is checked against it.
@@ -296,7 +249,6 @@ const mm =
       transB,
     });
 
-const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 const SHAPES: [number, number][] = [[1, 1], [1, 17], [23, 1], [37, 53], [64, 64], [3, 300], [
   300,
   3,

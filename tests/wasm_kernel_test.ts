@@ -24,6 +24,7 @@ import {
   type WasmStorage,
 } from "../kernels/wasm/mod.ts";
 import { sizeClass } from "../kernels/wasm/allocator.ts";
+import { data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
 
 const DTYPES: DType[] = ["float64", "float32"];
 
@@ -66,30 +67,6 @@ function assertIdentical(a: ArrayLike<number>, b: ArrayLike<number>, label: stri
   }
 }
 
-type Kind = "uniform" | "positive" | "ints" | "nonzero";
-
-/** Deterministic float32-representable values. */
-function data(length: number, seed: number, kind: Kind = "uniform"): Float64Array {
-  const out = new Float64Array(length);
-  let s = (seed * 2654435761 >>> 0) || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const u = (s >>> 0) / 2 ** 32;
-    out[i] = Math.fround(
-      kind === "uniform"
-        ? 2 * u - 1
-        : kind === "positive"
-        ? 0.1 + 9.9 * u
-        : kind === "ints"
-        ? Math.floor(u * 5) - 2
-        : (u < 0.5 ? -1 : 1) * (0.5 + 3 * Math.abs(2 * u - 1)),
-    );
-  }
-  return out;
-}
-
 /** Runs `op` on `kernel`, reads the result and disposes everything it made. */
 type Op = (k: Kernel, up: (v: ArrayLike<number>) => Storage, dtype: DType) => Storage;
 function run(kernel: Kernel, dtype: DType, op: Op): Float64Array | Float32Array {
@@ -122,27 +99,6 @@ const mm =
       transB,
     });
 
-const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
-const KINKS = [
-  0,
-  -0,
-  1e-30,
-  -1e-20,
-  1e-7,
-  -1e-3,
-  0.5,
-  -0.625,
-  0.7,
-  1,
-  -1,
-  5,
-  9,
-  -10,
-  20,
-  -50,
-  100,
-  -100,
-];
 const SPECIALS = [
   Infinity,
   -Infinity,
