@@ -407,3 +407,41 @@ Deno.test({
     assert.ok(r.history[1].trainLoss < r.history[0].trainLoss);
   },
 });
+
+Deno.test("training on wasm frees each step's matrices and follows the ts trajectory", async () => {
+  const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
+  const wasm = await createWasmKernel({ threads: 2 });
+  try {
+    const data = xorData(96, 4);
+    const opts = {
+      epochs: 3,
+      batchSize: 16,
+      // Momentum's first velocity is the gradient itself: the loop must not free it.
+      optimizer: sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
+      seed: 5,
+    };
+    const onTs = initMlp([2, 16, 2], { seed: 0 });
+    const onWasm = initMlp([2, 16, 2], { seed: 0, kernel: wasm });
+    const before = wasm.liveBlocks();
+    const want = await trainMlp(onTs, data, opts);
+    const got = await trainMlp(onWasm, data, opts);
+    // The caller's network is untouched and still readable.
+    assert.deepEqual(onWasm.params[0].toArray(), onTs.params[0].toArray());
+    const onHost = (ms: readonly Matrix[]) => ms.map((m) => m.to("ts"));
+    assert.ok(maxDiff(onHost(got.model.params), want.model.params).abs < 1e-12);
+    assert.ok(maxDiff(onHost(got.state.velocity), want.state.velocity).abs < 1e-12);
+    // Nothing leaks: once the collector has run, only the new parameters and
+    // velocities hold blocks (the loop disposes most of each step's matrices at once;
+    // finalizers free the rest, such as the scalars of scale()).
+    for (const m of [...got.model.params, ...got.state.velocity]) m.toArray();
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const kept = got.model.params.length + got.state.velocity.length;
+    assert.ok(
+      wasm.liveBlocks() - before <= kept,
+      `${wasm.liveBlocks() - before} blocks live, expected at most ${kept}`,
+    );
+  } finally {
+    wasm.destroy();
+  }
+});

@@ -402,6 +402,11 @@ function section(id: number, content: number[]): number[] {
   return content.length ? seq(id, uleb(content.length), content) : [];
 }
 
+/** Bytes prefixed with their length (a subsection). */
+function sized(content: number[]): number[] {
+  return seq(uleb(content.length), content);
+}
+
 function name(s: string): number[] {
   const b = Array.from(new TextEncoder().encode(s));
   return seq(uleb(b.length), b);
@@ -410,7 +415,7 @@ function name(s: string): number[] {
 /** A module importing `env.memory` (shared, 1 to 65536 pages) with a function table. */
 export class ModuleBuilder {
   #types: string[] = [];
-  #funcs: { type: number; f: Func; exportAs?: string }[] = [];
+  #funcs: { type: number; f: Func; exportAs?: string; label?: string }[] = [];
   #table: number[] = [];
 
   /** Index of the function type `(params) -> results`, added if new. */
@@ -421,9 +426,12 @@ export class ModuleBuilder {
     return i;
   }
 
-  /** Reserves a function index; its body can be filled in later. */
-  add(f: Func, exportAs?: string): number {
-    this.#funcs.push({ type: this.typeOf(f.params, f.results), f, exportAs });
+  /**
+   * Reserves a function index; its body can be filled in later. `label` names it in
+   * the name section (profilers show it) when it is not exported.
+   */
+  add(f: Func, exportAs?: string, label?: string): number {
+    this.#funcs.push({ type: this.typeOf(f.params, f.results), f, exportAs, label });
     return this.#funcs.length - 1;
   }
 
@@ -441,6 +449,10 @@ export class ModuleBuilder {
     const exports = this.#funcs.flatMap((f, i) =>
       f.exportAs ? [seq(name(f.exportAs), 0x00, uleb(i))] : []
     );
+    const names = this.#funcs.flatMap((f, i) => {
+      const label = f.exportAs ?? f.label;
+      return label ? [seq(uleb(i), name(label))] : [];
+    });
     const table = this.#table.length ? vec([seq(0x70, 0x00, uleb(this.#table.length))]) : [];
     const elems = this.#table.length
       ? vec([seq(0x00, i32.const(0), 0x0b, vec(this.#table.map((i) => uleb(i))))])
@@ -454,6 +466,8 @@ export class ModuleBuilder {
       section(7, vec(exports)),
       section(9, elems),
       section(10, vec(this.#funcs.map((f) => f.f.encode()))),
+      // The name section (custom): function names for stack traces and profiles.
+      section(0, seq(name("name"), 0x01, sized(vec(names)))),
     ));
   }
 }

@@ -144,21 +144,25 @@ export function emitElementwise(
   fma: boolean,
 ): OpTable {
   const V = floatSimd(dtype, fma);
-  const slot = (f: Func) => mb.tableSlot(mb.add(f));
+  const dt = dtype === "float64" ? "f64" : "f32";
+  const slot = (f: Func, label: string) => mb.tableSlot(mb.add(f, undefined, `${label}_${dt}`));
   const unary = {} as OpTable["unary"];
   for (const op of UNARY_OPS) {
     unary[op] = [
-      slot(opLoop(V, true, true, (f, x) => UNARY[op](x, V, f))),
-      slot(opLoop(V, false, false, (f, x) => UNARY[op](x, V, f))),
+      slot(opLoop(V, true, true, (f, x) => UNARY[op](x, V, f)), `${op}_v`),
+      slot(opLoop(V, false, false, (f, x) => UNARY[op](x, V, f)), `${op}_s`),
     ];
   }
   const binary = {} as OpTable["binary"];
   for (const op of BINARY_OPS) {
     binary[op] = FORMS.map((form) =>
-      slot(opLoop(V, form[0] === "v", form[1] === "v", (f, x, y) => BINARY[op](x, y, V, f)))
+      slot(
+        opLoop(V, form[0] === "v", form[1] === "v", (f, x, y) => BINARY[op](x, y, V, f)),
+        `${op}_${form}`,
+      )
     ) as OpTable["binary"][BinaryOp];
   }
-  mb.add(interpreter(mb, V), `elementwise_${dtype === "float64" ? "f64" : "f32"}`);
+  mb.add(interpreter(mb, V), `elementwise_${dt}`);
   return { unary, binary };
 }
 

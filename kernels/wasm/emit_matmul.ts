@@ -2,7 +2,8 @@
  * Emits the SIMD matrix product of one dtype (GotoBLAS/BLIS layout) as two jobs:
  *
  * - `pack_b_<dt>`: packs all of op(B), k block by k block (depth kb), as panels `nr`
- *   wide (zero-padded), in the order the microkernel reads them; a work unit per panel.
+ *   wide (zero-padded), in the order the microkernel reads them; a work unit per
+ *   group of {@link PACK_GROUP} panels of one k block.
  * - `matmul_<dt>`: a work unit per block of C (mb rows x nb columns): for each k block
  *   it packs its rows of op(A) as panels `mr` tall into the thread's scratch (L2), then
  *   runs the microkernel over every mr x nr tile, reading B panels from the shared
@@ -18,6 +19,7 @@
  * @module
  */
 import {
+  type Code,
   ctl,
   type FloatSimd,
   floatSimd,
@@ -56,9 +58,12 @@ export const MM = {
   packed: 14,
   /** n rounded up to a multiple of nr. */
   npad: 15,
-  /** npad / nr. */
-  panels: 16,
+  /** Groups of {@link PACK_GROUP} panels of op(B) per k block: ceil(npad / nr / PACK_GROUP). */
+  groups: 16,
 } as const;
+
+/** Panels of op(B) per work unit of `pack_b`. */
+export const PACK_GROUP = 16;
 
 /** Adds the matmul functions of `dtype` to `mb` and exports its two jobs. */
 export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma: boolean): void {
@@ -66,20 +71,24 @@ export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma:
   const { mr, nv } = MATMUL[dtype];
   const nr = nv * V.lanes;
   const suffix = dtype === "float64" ? "f64" : "f32";
-  const packA = mb.add(packer(V, mr));
-  const packB = mb.add(packer(V, nr));
-  const kern = mb.add(microkernel(V, mr, nv, MATMUL[dtype].a === "vector"));
-  const edge = mb.add(edgeStore(V, nr));
+  const packA = mb.add(packer(V, mr), undefined, `pack_a_panels_${suffix}`);
+  const packB = mb.add(packer(V, nr), undefined, `pack_b_panels_${suffix}`);
+  const kern = mb.add(
+    microkernel(V, mr, nv, MATMUL[dtype].a === "vector"),
+    undefined,
+    `microkernel_${suffix}`,
+  );
+  const edge = mb.add(edgeStore(V, nr), undefined, `edge_store_${suffix}`);
   mb.add(packJob(V, packB, nr), `pack_b_${suffix}`);
   mb.add(productJob(V, packA, kern, edge, mr, nr), `matmul_${suffix}`);
 }
 
 const g = local.get;
 
-/** Job `pack_b`: unit u packs panel u % panels of k block u / panels of op(B). */
+/** Job `pack_b`: unit u packs group u % groups (PACK_GROUP panels) of k block u / groups. */
 function packJob(V: FloatSimd, packB: number, nr: number): Func {
   const f = new Func(["i32"]);
-  const [blk, panel, pc, kcl, j0, kb, k] = f.localsOf("i32", 7);
+  const [blk, grp, pc, kcl, j0, kb, k] = f.localsOf("i32", 7);
   f.body = seq(
     local.set(kb, param(MM.kb)),
     local.set(k, param(MM.k)),
@@ -89,19 +98,19 @@ function packJob(V: FloatSimd, packB: number, nr: number): Func {
         g(u0),
         g(u1),
         i32.const(1),
-        local.set(blk, i32.div_u(g(u0), param(MM.panels))),
-        local.set(panel, i32.sub(g(u0), i32.mul(g(blk), param(MM.panels)))),
+        local.set(blk, i32.div_u(g(u0), param(MM.groups))),
+        local.set(grp, i32.sub(g(u0), i32.mul(g(blk), param(MM.groups)))),
         local.set(pc, i32.mul(g(blk), g(kb))),
         local.set(kcl, i32.sub(g(k), g(pc))),
         local.set(kcl, i32.min_s(g(kcl), g(kb))),
-        local.set(j0, i32.mul(g(panel), i32.const(nr))),
+        local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
         ctl.call(
           packB,
           param(MM.b),
           param(MM.sbj),
           param(MM.sbp),
           g(j0),
-          i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(nr)),
+          i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(PACK_GROUP * nr)),
           g(pc),
           g(kcl),
           // packed + (pc * npad + j0 * kcl) * size
@@ -241,74 +250,185 @@ function productJob(
  * Packs `ni` rows of a strided source into panels `r` tall (zero-padded):
  * `(src, si, sp, i0, ni, p0, kc, dst)` with element (i, p) at
  * `src[(i0 + i) * si + (p0 + p) * sp]`; the panel of rows ip.. holds, for each p,
- * the r values of those rows.
+ * the r values of those rows. Full panels take one of two vector paths:
+ *
+ * - rows adjacent (si = 1, r values a whole number of vectors): p in the outer loop,
+ *   so the source is read along its rows and each panel is written in order;
+ * - each row contiguous along p (sp = 1): blocks of lanes x lanes values are loaded
+ *   as vectors from `lanes` rows and transposed with shuffles.
+ *
+ * A last partial panel, odd depths and other strides are copied one value at a time.
  */
 function packer(V: FloatSimd, r: number): Func {
   const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
   const [src, si, sp, i0, ni, p0, kc, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [ip, hh, p, i, rowp, s, sib, spb] = f.localsOf("i32", 8);
+  const [ip, hh, p, i, rowp, s, sib, spb, full, d, panelBytes, q, off] = f.localsOf("i32", 13);
   const g = local.get;
   const sh = i32.const(V.shift);
+  const L = V.lanes;
   const vecs = (r * V.size) / 16;
-  const contiguous = Number.isInteger(vecs);
+  const adjacent = Number.isInteger(vecs);
+  const transposable = r % L === 0;
+  const rows = transposable ? f.localsOf("i32", r) : [];
+  const xs = transposable ? f.localsOf("v128", 2 * L) : [];
+  /** Lane shuffle of two vectors by element index (0..L-1: a, L..2L-1: b). */
+  const lanes = (a: Code, b: Code, idx: number[]) =>
+    v128.shuffle(
+      a,
+      b,
+      idx.flatMap((e) => Array.from({ length: V.size }, (_, t) => e * V.size + t)),
+    );
+  /** Transposes the L x L block in xs[0..L) (row u holds p..p+L-1) into xs[0..L). */
+  function transpose(): Code {
+    if (L === 2) {
+      return seq(
+        local.set(xs[2], lanes(g(xs[0]), g(xs[1]), [0, 2])),
+        local.set(xs[3], lanes(g(xs[0]), g(xs[1]), [1, 3])),
+        local.set(xs[0], g(xs[2])),
+        local.set(xs[1], g(xs[3])),
+      );
+    }
+    return seq(
+      local.set(xs[4], lanes(g(xs[0]), g(xs[1]), [0, 4, 1, 5])),
+      local.set(xs[5], lanes(g(xs[2]), g(xs[3]), [0, 4, 1, 5])),
+      local.set(xs[6], lanes(g(xs[0]), g(xs[1]), [2, 6, 3, 7])),
+      local.set(xs[7], lanes(g(xs[2]), g(xs[3]), [2, 6, 3, 7])),
+      local.set(xs[0], lanes(g(xs[4]), g(xs[5]), [0, 1, 4, 5])),
+      local.set(xs[1], lanes(g(xs[4]), g(xs[5]), [2, 3, 6, 7])),
+      local.set(xs[2], lanes(g(xs[6]), g(xs[7]), [0, 1, 4, 5])),
+      local.set(xs[3], lanes(g(xs[6]), g(xs[7]), [2, 3, 6, 7])),
+    );
+  }
   f.body = seq(
     local.set(sib, i32.shl(g(si), sh)),
     local.set(spb, i32.shl(g(sp), sh)),
-    forRange(
-      ip,
-      i32.const(0),
-      g(ni),
-      i32.const(r),
-      local.set(hh, i32.sub(g(ni), g(ip))),
-      local.set(hh, i32.min_s(g(hh), i32.const(r))),
-      // rowp = src + ((i0 + ip) * si + p0 * sp) * size
-      local.set(
-        rowp,
-        i32.add(
-          g(src),
-          i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ip)), g(si)), i32.mul(g(p0), g(sp))), sh),
+    local.set(full, i32.sub(g(ni), i32.rem_u(g(ni), i32.const(r)))),
+    local.set(panelBytes, i32.mul(g(kc), i32.const(r * V.size))),
+    local.set(ip, i32.const(0)),
+    adjacent
+      ? ctl.if(i32.eq(g(si), i32.const(1)), [
+        forRange(
+          p,
+          i32.const(0),
+          g(kc),
+          i32.const(1),
+          local.set(
+            rowp,
+            i32.add(g(src), i32.shl(i32.add(g(i0), i32.mul(i32.add(g(p0), g(p)), g(sp))), sh)),
+          ),
+          local.set(d, i32.add(g(dst), i32.mul(g(p), i32.const(r * V.size)))),
+          forRange(
+            q,
+            i32.const(0),
+            g(full),
+            i32.const(r),
+            ...Array.from({ length: vecs }, (_, j) =>
+              v128.store(g(d), v128.load(g(rowp), 16 * j), 16 * j)),
+            local.set(rowp, i32.add(g(rowp), i32.const(r * V.size))),
+            local.set(d, i32.add(g(d), g(panelBytes))),
+          ),
         ),
-      ),
-      forRange(
-        p,
-        i32.const(0),
-        g(kc),
-        i32.const(1),
-        contiguous
-          ? ctl.if(
-            i32.and(i32.eq(g(si), i32.const(1)), i32.eq(g(hh), i32.const(r))),
-            [
-              ...Array.from({ length: vecs }, (_, j) =>
-                v128.store(g(dst), v128.load(g(rowp), 16 * j), 16 * j)),
-            ],
-            [scalarCopy()],
-          )
-          : scalarCopy(),
-        local.set(dst, i32.add(g(dst), i32.const(r * V.size))),
-        local.set(rowp, i32.add(g(rowp), g(spb))),
+        local.set(ip, g(full)),
+      ])
+      : [],
+    transposable
+      ? ctl.if(i32.and(i32.eq(g(sp), i32.const(1)), i32.ne(g(si), i32.const(1))), [
+        forRange(
+          q,
+          i32.const(0),
+          g(full),
+          i32.const(r),
+          // rows[u] = src + ((i0 + q + u) * si + p0) * size
+          local.set(
+            rows[0],
+            i32.add(g(src), i32.shl(i32.add(i32.mul(i32.add(g(i0), g(q)), g(si)), g(p0)), sh)),
+          ),
+          ...rows.slice(1).map((rl, u) => local.set(rl, i32.add(g(rows[u]), g(sib)))),
+          local.set(d, i32.add(g(dst), i32.mul(g(q), i32.shl(g(kc), sh)))),
+          local.set(p, i32.const(0)),
+          ctl.block(
+            ctl.br_if(0, i32.gt_s(i32.add(g(p), i32.const(L)), g(kc))),
+            ctl.loop(
+              local.set(off, i32.shl(g(p), sh)),
+              ...Array.from({ length: r / L }, (_, t) =>
+                seq(
+                  ...Array.from(
+                    { length: L },
+                    (_, u) => local.set(xs[u], v128.load(i32.add(g(rows[t * L + u]), g(off)))),
+                  ),
+                  transpose(),
+                  ...Array.from(
+                    { length: L },
+                    (_, v) => v128.store(g(d), g(xs[v]), (v * r + t * L) * V.size),
+                  ),
+                )),
+              local.set(d, i32.add(g(d), i32.const(L * r * V.size))),
+              local.set(p, i32.add(g(p), i32.const(L))),
+              ctl.br_if(0, i32.le_s(i32.add(g(p), i32.const(L)), g(kc))),
+            ),
+          ),
+          // The last kc % L values of each row, one at a time.
+          forRange(
+            s,
+            g(p),
+            g(kc),
+            i32.const(1),
+            ...rows.map((rl, u) =>
+              V.storeScalar(
+                i32.add(g(d), i32.const(u * V.size)),
+                V.loadScalar(i32.add(g(rl), i32.shl(g(s), sh))),
+              )
+            ),
+            local.set(d, i32.add(g(d), i32.const(r * V.size))),
+          ),
+        ),
+        local.set(ip, g(full)),
+      ])
+      : [],
+    // The rest (every panel on other strides, else the partial panel), value by value.
+    local.set(dst, i32.add(g(dst), i32.mul(g(ip), i32.shl(g(kc), sh)))),
+    ctl.block(
+      ctl.br_if(0, i32.ge_s(g(ip), g(ni))),
+      ctl.loop(
+        local.set(hh, i32.sub(g(ni), g(ip))),
+        local.set(hh, i32.min_s(g(hh), i32.const(r))),
+        // rowp = src + ((i0 + ip) * si + p0 * sp) * size
+        local.set(
+          rowp,
+          i32.add(
+            g(src),
+            i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ip)), g(si)), i32.mul(g(p0), g(sp))), sh),
+          ),
+        ),
+        forRange(
+          p,
+          i32.const(0),
+          g(kc),
+          i32.const(1),
+          local.set(s, g(rowp)),
+          forRange(
+            i,
+            i32.const(0),
+            g(hh),
+            i32.const(1),
+            V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.loadScalar(g(s))),
+            local.set(s, i32.add(g(s), g(sib))),
+          ),
+          forRange(
+            i,
+            g(hh),
+            i32.const(r),
+            i32.const(1),
+            V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.scalarConst(0)),
+          ),
+          local.set(dst, i32.add(g(dst), i32.const(r * V.size))),
+          local.set(rowp, i32.add(g(rowp), g(spb))),
+        ),
+        local.set(ip, i32.add(g(ip), i32.const(r))),
+        ctl.br_if(0, i32.lt_s(g(ip), g(ni))),
       ),
     ),
   );
-  function scalarCopy() {
-    return seq(
-      local.set(s, g(rowp)),
-      forRange(
-        i,
-        i32.const(0),
-        g(hh),
-        i32.const(1),
-        V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.loadScalar(g(s))),
-        local.set(s, i32.add(g(s), g(sib))),
-      ),
-      forRange(
-        i,
-        g(hh),
-        i32.const(r),
-        i32.const(1),
-        V.storeScalar(i32.add(g(dst), i32.shl(g(i), sh)), V.scalarConst(0)),
-      ),
-    );
-  }
   return f;
 }
 

@@ -41,7 +41,7 @@ export function emitReduce(mb: ModuleBuilder, dtype: "float32" | "float64"): voi
   const V = floatSimd(dtype, false);
   const dt = dtype === "float64" ? "f64" : "f32";
   for (const op of ["sum", "max"] as ReduceOp[]) {
-    const range = mb.add(rangeReducer(V, op));
+    const range = mb.add(rangeReducer(V, op), undefined, `reduce_range_${op}_${dt}`);
     mb.add(rowsJob(V, range, false), `reduce_rows_${op}_${dt}`);
     mb.add(rowsJob(V, range, true), `reduce_all_${op}_${dt}`);
     mb.add(colsJob(V, op), `reduce_cols_${op}_${dt}`);

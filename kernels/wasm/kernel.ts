@@ -18,7 +18,7 @@ import type {
   UnaryOp,
 } from "../../lib/kernel.ts";
 import { AXPY_VECTORS, DOT_ROWS, GV } from "./emit_gemv.ts";
-import { MM } from "./emit_matmul.ts";
+import { MM, PACK_GROUP } from "./emit_matmul.ts";
 import { Heap, SIZE } from "./heap.ts";
 import {
   COLS_PER_UNIT,
@@ -277,11 +277,12 @@ export function makeWasmKernel(
       words[MM.colBlocks] = Math.ceil(n / nb);
       words[MM.packed] = packed;
       words[MM.npad] = npad;
-      words[MM.panels] = npad / nr;
+      const groups = Math.ceil(npad / nr / PACK_GROUP);
+      words[MM.groups] = groups;
       params(words);
       run(
         `pack_b_${DT[dtype]}`,
-        Math.ceil(k / kb) * (npad / nr),
+        Math.ceil(k / kb) * groups,
         k * n >= PARALLEL_ELEMENTS && parallel,
       );
       run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel);

@@ -7,7 +7,8 @@
 import { Random } from "../random.ts";
 import type { DType } from "../kernel.ts";
 import { type Mlp, withParams } from "./model.ts";
-import { type GradMethod, mlpGrads } from "./backward.ts";
+import { backward, type GradMethod, mlpGrads } from "./backward.ts";
+import { type Matrix, storageOf } from "../matrix.ts";
 import { batchOf, checkDataset, type Dataset, minibatches } from "./data.ts";
 import { evaluateMlp } from "./evaluate.ts";
 import { type Optimizer, sgd, type SgdState } from "./sgd.ts";
@@ -134,9 +135,20 @@ export async function trainMlp(
     const batches = minibatches(n, batchSize, rng);
     for (let s = 0; s < batches.length; s++) {
       const { X, Y } = batchOf(data, batches[s], k, like);
-      const { loss, grads } = mlpGrads(withParams(model, params), X, Y, { method: opts.method });
+      const temps: Matrix[] = [X, Y];
+      const step = withParams(model, params);
+      const { loss, grads } = opts.method === undefined || opts.method === "hand"
+        ? backward(step, X, Y, temps)
+        : mlpGrads(step, X, Y, { method: opts.method });
+      const old = { params, state };
       ({ params, state } = optimizer.update(params, grads, state));
       const value = (await loss.readTypedArray())[0];
+      // The loop owns everything of this step but the new parameters and state: freeing
+      // it now lets kernels with their own memory reuse the blocks while they are still
+      // in cache (pending results keep what they read until they are computed).
+      temps.push(loss, ...grads, ...old.state.velocity);
+      if (old.params !== model.params) temps.push(...old.params);
+      disposeExcept(temps, [...params, ...state.velocity]);
       // Let the event loop turn now and then: kernels with their own memory (wasm,
       // webgpu) free the blocks of unreachable matrices in finalization callbacks,
       // which run only between tasks.
@@ -174,4 +186,10 @@ export async function trainMlp(
     opts.onEpoch?.(info);
   }
   return { model: withParams(model, params), state, history };
+}
+
+/** Disposes `temps` but not the storage of `keep` (an optimizer may return a gradient as its state). */
+function disposeExcept(temps: readonly Matrix[], keep: readonly Matrix[]): void {
+  const kept = new Set(keep.map(storageOf));
+  for (const m of temps) if (!kept.has(storageOf(m))) m.dispose();
 }
