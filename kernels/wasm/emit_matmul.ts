@@ -1,13 +1,14 @@
 /**
  * Emits the SIMD matrix product of one dtype (GotoBLAS/BLIS layout) as two jobs:
  *
- * - `pack_b_<dt>`: packs all of op(B), k block by k block (depth kb), as panels `nr`
- *   wide (zero-padded), in the order the microkernel reads them; a work unit per
- *   group of {@link PACK_GROUP} panels of one k block.
+ * - `pack_<dt>`: packs all of op(A) as panels `mr` tall and all of op(B) as panels
+ *   `nr` wide (zero-padded), k block by k block (depth kb), in the order the
+ *   microkernel reads them; a work unit per group of {@link PACK_GROUP} panels of
+ *   one k block. Each operand is packed once per product, whatever the number of
+ *   work units of the product, so those can be small.
  * - `matmul_<dt>`: a work unit per block of C (mb rows x nb columns): for each k block
- *   it packs its rows of op(A) as panels `mr` tall into the thread's scratch (L2), then
- *   runs the microkernel over every mr x nr tile, reading B panels from the shared
- *   packed copy (L1 per panel, L3 overall).
+ *   it runs the microkernel over every mr x nr tile, reading the packed panels (a B
+ *   panel stays in L1 while the rows of the block pass over it; the A block in L2).
  *
  * The microkernel keeps the mr x nr tile in mr * nv v128 locals and per k step loads
  * nv vectors of B and broadcasts each A value (a splat load, or one vector load and
@@ -60,9 +61,15 @@ export const MM = {
   npad: 15,
   /** Groups of {@link PACK_GROUP} panels of op(B) per k block: ceil(npad / nr / PACK_GROUP). */
   groups: 16,
+  /** The packed op(A): every k block, each as panels mr tall. */
+  apacked: 17,
+  /** m rounded up to a multiple of mr. */
+  mpad: 18,
+  /** Groups of panels of op(A) per k block: ceil(mpad / mr / PACK_GROUP). */
+  groupsA: 19,
 } as const;
 
-/** Panels of op(B) per work unit of `pack_b`. */
+/** Panels per work unit of `pack`. */
 export const PACK_GROUP = 16;
 
 /** Adds the matmul functions of `dtype` to `mb` and exports its two jobs. */
@@ -79,48 +86,73 @@ export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma:
     `microkernel_${suffix}`,
   );
   const edge = mb.add(edgeStore(V, nr), undefined, `edge_store_${suffix}`);
-  mb.add(packJob(V, packB, nr), `pack_b_${suffix}`);
-  mb.add(productJob(V, packA, kern, edge, mr, nr), `matmul_${suffix}`);
+  mb.add(packJob(V, packA, packB, mr, nr), `pack_${suffix}`);
+  mb.add(productJob(V, kern, edge, mr, nr), `matmul_${suffix}`);
 }
 
 const g = local.get;
 
-/** Job `pack_b`: unit u packs group u % groups (PACK_GROUP panels) of k block u / groups. */
-function packJob(V: FloatSimd, packB: number, nr: number): Func {
+/**
+ * Job `pack`: unit u packs group u % (groups + groupsA) of k block u / (groups +
+ * groupsA): a group of op(B) panels, or after those a group of op(A) panels.
+ */
+function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: number): Func {
   const f = new Func(["i32"]);
-  const [blk, grp, pc, kcl, j0, kb, k] = f.localsOf("i32", 7);
+  const [blk, grp, pc, kcl, j0, kb, k, per] = f.localsOf("i32", 8);
+  const sh = i32.const(V.shift);
   f.body = seq(
     local.set(kb, param(MM.kb)),
     local.set(k, param(MM.k)),
+    local.set(per, i32.add(param(MM.groups), param(MM.groupsA))),
     claimLoop(f, (u0, u1) =>
       forRange(
         u0,
         g(u0),
         g(u1),
         i32.const(1),
-        local.set(blk, i32.div_u(g(u0), param(MM.groups))),
-        local.set(grp, i32.sub(g(u0), i32.mul(g(blk), param(MM.groups)))),
+        local.set(blk, i32.div_u(g(u0), g(per))),
+        local.set(grp, i32.sub(g(u0), i32.mul(g(blk), g(per)))),
         local.set(pc, i32.mul(g(blk), g(kb))),
         local.set(kcl, i32.sub(g(k), g(pc))),
         local.set(kcl, i32.min_s(g(kcl), g(kb))),
-        local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
-        ctl.call(
-          packB,
-          param(MM.b),
-          param(MM.sbj),
-          param(MM.sbp),
-          g(j0),
-          i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(PACK_GROUP * nr)),
-          g(pc),
-          g(kcl),
-          // packed + (pc * npad + j0 * kcl) * size
-          i32.add(
-            param(MM.packed),
-            i32.shl(
-              i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(j0), g(kcl))),
-              i32.const(V.shift),
+        ctl.if(
+          i32.lt_s(g(grp), param(MM.groups)),
+          [
+            local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
+            ctl.call(
+              packB,
+              param(MM.b),
+              param(MM.sbj),
+              param(MM.sbp),
+              g(j0),
+              i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(PACK_GROUP * nr)),
+              g(pc),
+              g(kcl),
+              // packed + (pc * npad + j0 * kcl) * size
+              i32.add(
+                param(MM.packed),
+                i32.shl(i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(j0), g(kcl))), sh),
+              ),
             ),
-          ),
+          ],
+          [
+            local.set(j0, i32.mul(i32.sub(g(grp), param(MM.groups)), i32.const(PACK_GROUP * mr))),
+            ctl.call(
+              packA,
+              param(MM.a),
+              param(MM.sai),
+              param(MM.sap),
+              g(j0),
+              i32.min_s(i32.sub(param(MM.m), g(j0)), i32.const(PACK_GROUP * mr)),
+              g(pc),
+              g(kcl),
+              // apacked + (pc * mpad + i0 * kcl) * size
+              i32.add(
+                param(MM.apacked),
+                i32.shl(i32.add(i32.mul(g(pc), param(MM.mpad)), i32.mul(g(j0), g(kcl))), sh),
+              ),
+            ),
+          ],
         ),
       )),
   );
@@ -129,11 +161,10 @@ function packJob(V: FloatSimd, packB: number, nr: number): Func {
 
 /**
  * Job `matmul`: unit u computes the block (u / colBlocks, u % colBlocks) of C, mb x nb,
- * from the packed op(B), packing its rows of op(A) one k block at a time.
+ * from the packed op(A) and op(B), one k block at a time.
  */
 function productJob(
   V: FloatSimd,
-  packA: number,
   kern: number,
   edge: number,
   mr: number,
@@ -141,12 +172,11 @@ function productJob(
 ): Func {
   const f = new Func(["i32"]);
   const [tid] = [0];
-  const [a, c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 11);
+  const [c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 10);
   const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp] = f.localsOf("i32", 15);
   const sh = i32.const(V.shift);
   const lay = scratchLayout();
   f.body = seq(
-    local.set(a, param(MM.a)),
     local.set(c, param(MM.c)),
     local.set(m, param(MM.m)),
     local.set(n, param(MM.n)),
@@ -154,7 +184,6 @@ function productJob(
     local.set(kb, param(MM.kb)),
     local.set(mbk, param(MM.mb)),
     local.set(nb, param(MM.nb)),
-    local.set(apack, i32.add(scratchOf(g(tid)), i32.const(lay.apack))),
     local.set(tile, i32.add(scratchOf(g(tid)), i32.const(lay.tile))),
     local.set(ldc, i32.shl(g(n), sh)),
     claimLoop(f, (u0, u1) =>
@@ -178,16 +207,13 @@ function productJob(
           local.set(kcl, i32.sub(g(k), g(pc))),
           local.set(kcl, i32.min_s(g(kcl), g(kb))),
           local.set(acc, i32.ne(g(pc), i32.const(0))),
-          ctl.call(
-            packA,
-            g(a),
-            param(MM.sai),
-            param(MM.sap),
-            g(i0),
-            g(mc),
-            g(pc),
-            g(kcl),
-            g(apack),
+          // apack = apacked + (pc * mpad + i0 * kcl) * size: this block's rows of op(A)
+          local.set(
+            apack,
+            i32.add(
+              param(MM.apacked),
+              i32.shl(i32.add(i32.mul(g(pc), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
+            ),
           ),
           forRange(
             jr,

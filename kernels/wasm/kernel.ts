@@ -67,8 +67,8 @@ export interface WasmKernel extends Kernel<WasmStorage> {
 export const JOBS = [
   "matmul_f64",
   "matmul_f32",
-  "pack_b_f64",
-  "pack_b_f32",
+  "pack_f64",
+  "pack_f32",
   "gemv_dot_f64",
   "gemv_dot_f32",
   "gemv_axpy_f64",
@@ -90,6 +90,8 @@ const MAX_NODES = 24;
 /** Element counts (and matmul multiply-adds) from which a job is split over threads. */
 const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MADDS = 1 << 18;
+/** Matmul work units per thread to aim for, each of at least MIN_UNIT_MADDS multiply-adds. */
+const UNITS_PER_THREAD = 12, MIN_UNIT_MADDS = 1 << 19;
 
 function pattern(shape: readonly [number, number], rows: number, cols: number): Pattern {
   const [r, c] = shape;
@@ -125,10 +127,11 @@ export function makeWasmKernel(
   };
   const params = (values: number[]) => heap.i32.set(values, PARAMS / 4);
   /** Runs a job over `units` work units, on every thread when `parallel`. */
-  const run = (name: string, units: number, parallel: boolean) => {
+  const run = (name: string, units: number, parallel: boolean, fine = false) => {
     const threads = parallel ? pool.threads : 1;
-    // Several claims per thread balance the load; one claim when alone.
-    const grain = threads > 1 ? Math.max(1, Math.floor(units / (8 * threads))) : units;
+    // Several claims per thread balance the load (one unit per claim when units are
+    // big); one claim when alone.
+    const grain = threads === 1 ? units : fine ? 1 : Math.max(1, Math.floor(units / (8 * threads)));
     pool.run(job(name), units, grain, threads);
   };
 
@@ -255,11 +258,17 @@ export function makeWasmKernel(
         Math.ceil(len / Math.ceil(len / max) / mult) * mult;
       const kb = blocks(k, kc, 1), mb = blocks(m, mc, mr);
       const npad = Math.ceil(n / nr) * nr, rowBlocks = Math.ceil(m / mb);
-      // Enough work units to balance the threads: split the columns too if needed.
-      const want = parallel ? 8 * pool.threads : 1;
-      const colBlocks = Math.min(Math.ceil(npad / 128), Math.max(1, Math.ceil(want / rowBlocks)));
+      // Work units small enough to balance the threads (a dozen or more per thread,
+      // so that the last one to finish costs little): split the columns too.
+      const want = parallel
+        ? Math.min(UNITS_PER_THREAD, Math.max(2, Math.floor(m * n * k / MIN_UNIT_MADDS))) *
+          pool.threads
+        : 1;
+      const colBlocks = Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
       const nb = Math.ceil(npad / colBlocks / nr) * nr;
+      const mpad = Math.ceil(m / mr) * mr;
       const packed = heap.alloc(k * npad * size);
+      const apacked = heap.alloc(k * mpad * size);
       const words: number[] = [];
       words[MM.a] = pa;
       words[MM.b] = pb;
@@ -278,14 +287,19 @@ export function makeWasmKernel(
       words[MM.packed] = packed;
       words[MM.npad] = npad;
       const groups = Math.ceil(npad / nr / PACK_GROUP);
+      const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
       words[MM.groups] = groups;
+      words[MM.apacked] = apacked;
+      words[MM.mpad] = mpad;
+      words[MM.groupsA] = groupsA;
       params(words);
       run(
-        `pack_b_${DT[dtype]}`,
-        Math.ceil(k / kb) * groups,
-        k * n >= PARALLEL_ELEMENTS && parallel,
+        `pack_${DT[dtype]}`,
+        Math.ceil(k / kb) * (groups + groupsA),
+        k * (m + n) >= PARALLEL_ELEMENTS && parallel,
       );
-      run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel);
+      run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
+      heap.free(apacked, k * mpad * size);
       heap.free(packed, k * npad * size);
       return s;
     },

@@ -74,7 +74,6 @@ export const REDUCE_BLOCK = 4096;
 
 /** Byte offsets inside one thread's scratch area. */
 export function scratchLayout(): {
-  apack: number;
   tile: number;
   regs: number;
   tail: number;
@@ -84,11 +83,8 @@ export function scratchLayout(): {
 } {
   const align = (n: number) => Math.ceil(n / 64) * 64;
   const { float64: d, float32: s } = MATMUL;
-  const apackBytes = Math.max(d.mc * d.kc * 8, s.mc * s.kc * 4);
   const tileBytes = Math.max(d.mr * d.nv * 2 * 8, s.mr * s.nv * 4 * 4);
   let at = 0;
-  const apack = at;
-  at = align(at + apackBytes);
   const tile = at;
   at = align(at + tileBytes);
   const regs = at;
@@ -99,5 +95,5 @@ export function scratchLayout(): {
   at = align(at + 4 * 2 * 64);
   const acc = at;
   at = align(at + COLS_PER_UNIT * 8);
-  return { apack, tile, regs, tail, slots, acc, bytes: at };
+  return { tile, regs, tail, slots, acc, bytes: at };
 }
