@@ -138,6 +138,11 @@ export interface Kernel<S extends Storage = Storage> {
   cast(a: S, dtype: DType): S;
   /** Release device memory early; optional, host kernels leave it to the GC. */
   dispose?(s: S): void;
+  /**
+   * Computes `s` now if it is a pending (lazily fused) element-wise result, so that
+   * later expressions read it instead of recomputing it; optional, for lazy kernels.
+   */
+  evaluate?(s: S): void;
 }
 
 /** Loads a kernel; may be async (WebGPU and WebAssembly initialise asynchronously). */

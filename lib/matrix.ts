@@ -416,6 +416,16 @@ export function storageOf(m: Matrix): Storage {
   return storageOf_(m);
 }
 
+/**
+ * Internal: computes `m` now if its kernel holds it as a pending element-wise
+ * expression, so that several later expressions read it instead of each inlining
+ * (recomputing) it. Values are unchanged; returns `m`.
+ */
+export function realize(m: Matrix): Matrix {
+  m.kernel.evaluate?.(storageOf_(m));
+  return m;
+}
+
 /** Internal: behaviour that lives in higher layers (set by lib/ops). */
 export const hooks: { astype: (m: Matrix, dtype: DType) => Matrix } = {
   astype: (m, dtype) => {

@@ -101,6 +101,8 @@ export function batchOf(
   const x = new Float64Array(b * d);
   const labels = new Int32Array(b);
   const src = data.inputs;
+  // Typed inputs (MNIST's Float64Array) are copied a row at a time by set().
+  const typed = ArrayBuffer.isView(src) && !(src instanceof DataView) ? src as Float64Array : null;
   for (let r = 0; r < b; r++) {
     const i = index[r];
     if (!Number.isInteger(i) || i < 0 || i >= n) {
@@ -108,7 +110,8 @@ export function batchOf(
     }
     labels[r] = data.labels[i];
     const o = i * d, t = r * d;
-    for (let j = 0; j < d; j++) x[t + j] = src[o + j];
+    if (typed) x.set(typed.subarray(o, o + d), t);
+    else for (let j = 0; j < d; j++) x[t + j] = src[o + j];
   }
   return { X: Matrix.fromArray(x, b, d, opts), Y: oneHot(labels, classes, opts) };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Matrix } from "../matrix.ts";
+import { type Matrix, realize } from "../matrix.ts";
 import { checkMatrix } from "../ops/common.ts";
 import { add, scale, sub } from "../ops/mod.ts";
 import { shapeStr } from "../errors.ts";
@@ -134,7 +134,9 @@ export function sgd(opts: SgdOptions): Optimizer {
         if (wd > 0) g = add(g, scale(p, wd));
         let d = g;
         if (mu > 0) {
-          const v = hasV ? add(scale(state.velocity[i], mu), g) : g;
+          // Computed now: the update below and the next step both read the velocity,
+          // and inlining it into both would recompute it (and chain every past g).
+          const v = realize(hasV ? add(scale(state.velocity[i], mu), g) : g);
           newV.push(v);
           d = nesterov ? add(g, scale(v, mu)) : v;
         }

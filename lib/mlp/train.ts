@@ -150,9 +150,10 @@ export async function trainMlp(
       if (old.params !== model.params) temps.push(...old.params);
       disposeExcept(temps, [...params, ...state.velocity]);
       // Let the event loop turn now and then: kernels with their own memory (wasm,
-      // webgpu) free the blocks of unreachable matrices in finalization callbacks,
-      // which run only between tasks.
-      if (globalStep % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 0));
+      // webgpu) free the blocks of unreachable matrices that the loop did not dispose
+      // (small ones, such as the scalars of scale()) in finalization callbacks, which
+      // run only between tasks.
+      if (globalStep % 32 === 31) await new Promise((resolve) => setTimeout(resolve, 0));
       lossSum += value * X.rows;
       globalStep++;
       opts.onStep?.({
