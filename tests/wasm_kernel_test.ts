@@ -475,6 +475,25 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       }
     });
 
+    await t.step("the collector frees blocks of unreachable storage in a long loop", async () => {
+      // 320 uploads of 4 MiB that are never disposed (1.25 GiB): once the memory has
+      // grown past 128 MiB, blocks carry a ballast that makes V8 collect, and the
+      // finalizers return the blocks for reuse, so the memory stays far below what
+      // the loop made (about 250 MiB here; without ballast it passes 1 GiB).
+      const fresh = await createWasmKernel({ threads: 1 });
+      try {
+        const chunk = new Float64Array(1 << 19).fill(1);
+        for (let i = 0; i < 320; i++) {
+          fresh.upload(chunk, "float64");
+          if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        const mib = fresh.memoryBytes() / 2 ** 20;
+        assert.ok(mib < 512, `the memory grew to ${mib.toFixed(0)} MiB`);
+      } finally {
+        fresh.destroy();
+      }
+    });
+
     await t.step("pending results keep disposed inputs alive until computed", () => {
       for (const dtype of DTYPES) {
         const baseline = wasm.liveBlocks();

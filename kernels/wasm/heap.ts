@@ -11,8 +11,10 @@ import { Allocator } from "./allocator.ts";
 import { HEAP } from "./layout.ts";
 import { type Cell, cellOf, type Lazy, WasmStorage } from "./storage.ts";
 
-/** The ballast of a block is its size shifted right by this (an eighth). */
-const BALLAST_SHIFT = 3;
+/** The ballast of a block is its size shifted right by this (a half). */
+const BALLAST_SHIFT = 1;
+/** Blocks get a ballast once the memory's high-water mark reaches this many bytes. */
+const BALLAST_FROM = 128 * 2 ** 20;
 
 /** Bytes per element. */
 export const SIZE: Record<DType, number> = { float64: 8, float32: 4 };
@@ -28,13 +30,14 @@ export class Heap {
   #registry: FinalizationRegistry<Cell>;
   #closed = false;
   /**
-   * An untouched ArrayBuffer as big as each block, held by the storage object: V8
-   * counts ArrayBuffer bytes as external memory and collects garbage sooner as they
-   * grow, but it cannot see inside the wasm memory. Without this, a loop making
-   * small storage objects over big blocks fills the memory before the collector
-   * runs. The ballast is never written, so the OS maps no pages for large ones; it is
-   * an eighth of the block, enough to make the collector run long before the 4 GiB
-   * memory is full, and cheap to allocate.
+   * An untouched ArrayBuffer half the size of a block, held by the storage object:
+   * V8 counts ArrayBuffer bytes as external memory and collects garbage sooner as
+   * they grow, but it cannot see inside the wasm memory. Without this, a loop making
+   * small storage objects over big blocks and never disposing them fills the memory
+   * before the collector runs (the finalizers free the blocks). A ballast costs time
+   * (V8 zeroes it: about 0.15 us per KiB), so blocks carry one only once the memory
+   * has grown past {@link BALLAST_FROM}: a program that disposes what it makes, or
+   * that holds little, never pays for it.
    */
   #ballast = new WeakMap<WasmStorage, ArrayBuffer>();
 
@@ -76,7 +79,9 @@ export class Heap {
     const s = new WasmStorage(cell, dtype, length);
     if (ptr) {
       this.#registry.register(s, cell, cell);
-      this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
+      if (this.#alloc.top >= BALLAST_FROM) {
+        this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
+      }
     }
     return s;
   }
@@ -123,7 +128,9 @@ export class Heap {
     cell.bytes = bytes;
     if (ptr) {
       this.#registry.register(s, cell, cell);
-      this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
+      if (this.#alloc.top >= BALLAST_FROM) {
+        this.#ballast.set(s, new ArrayBuffer(bytes >>> BALLAST_SHIFT));
+      }
     }
     for (const leaf of leaves) this.#unpin(this.cell(leaf));
   }
