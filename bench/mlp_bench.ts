@@ -1,14 +1,17 @@
 // One SGD step of document 003's 784-500-10 network (ReLU, softmax cross-entropy) at
 // batch 128: forward, backward and update, as the peer harnesses in bench-peers/ time it
 // (plain SGD, lr 0.01, the same minibatch every step). Cases: the hand-derived backward
-// and autodiff, in float64 and float32, against a plain-loop baseline (Float64Array,
-// naive i-k-j products, in-place update) written out below.
+// and autodiff, in float64 and float32, on the ts kernel and on the wasm kernel (2
+// threads), against a plain-loop baseline (Float64Array, naive i-k-j products, in-place
+// update) written out below.
 //   deno bench bench/mlp_bench.ts          compare the cases (one group, baseline first)
 //   deno run bench/mlp_bench.ts            ms/step and s/epoch, medians of interleaved runs
 import {
   type DType,
   type GradMethod,
   initMlp,
+  type Kernel,
+  loadKernel,
   Matrix,
   type Mlp,
   mlpGrads,
@@ -31,17 +34,25 @@ function data(): { x: Float64Array; labels: Int32Array } {
   return { x, labels: Int32Array.from({ length: B }, (_, i) => i % K) };
 }
 
+const wasm: Kernel = await loadKernel("wasm");
+
 /** A step of our library: the gradient by `method`, then an immutable SGD update. */
-function ours(dtype: DType, method: GradMethod, momentum = 0): () => void {
+function ours(dtype: DType, method: GradMethod, momentum = 0, kernel: string | Kernel = "ts") {
   const { x, labels } = data();
-  const X = Matrix.fromArray(x, B, D, { dtype });
-  const Y = oneHot(labels, K, { dtype });
+  const X = Matrix.fromArray(x, B, D, { dtype, kernel });
+  const Y = oneHot(labels, K, { dtype, kernel });
   const opt = sgd({ lr: LR, momentum });
-  let model: Mlp = initMlp([D, H, K], { seed: 0, dtype });
+  let model: Mlp = initMlp([D, H, K], { seed: 0, dtype, kernel });
   let state = opt.init(model.params);
   return () => {
     const { grads } = mlpGrads(model, X, Y, { method });
     const r = opt.update(model.params, grads, state);
+    // Free what this step replaced, as trainMlp does (a no-op on the ts kernel); the
+    // first velocity is the gradient itself.
+    const kept = new Set([...r.params, ...r.state.velocity]);
+    for (const m of [...grads, ...state.velocity, ...model.params]) {
+      if (!kept.has(m)) m.dispose();
+    }
     model = withParams(model, r.params);
     state = r.state;
   };
@@ -118,6 +129,10 @@ const CASES: [string, () => () => void][] = [
   ["hand backward float32", () => ours("float32", "hand")],
   ["autodiff float32", () => ours("float32", "autodiff")],
   ["hand backward float64, momentum 0.9", () => ours("float64", "hand", 0.9)],
+  ["wasm: hand backward float64", () => ours("float64", "hand", 0, wasm)],
+  ["wasm: autodiff float64", () => ours("float64", "autodiff", 0, wasm)],
+  ["wasm: hand backward float32", () => ours("float32", "hand", 0, wasm)],
+  ["wasm: autodiff float32", () => ours("float32", "autodiff", 0, wasm)],
 ];
 
 const steps = new Map<string, () => void>();
@@ -154,6 +169,8 @@ if (import.meta.main) {
       for (let k = 0; k < reps; k++) f();
       ms[i].push((performance.now() - t0) / reps);
     });
+    // A turn of the event loop lets the wasm kernel's finalizers free what was not disposed.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
   const base = median(ms[0]);
   console.log("| case | ms/step | s/epoch (469 steps) | vs plain loops |");
