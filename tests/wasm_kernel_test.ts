@@ -124,6 +124,9 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
   const wasm = await createWasmKernel({ threads: 1 });
   const threaded = await createWasmKernel({ threads: 2 });
   const noFma = await createWasmKernel({ threads: 1, fma: false });
+  // One k block per pass (the budget is below one block), and a few blocks per pass.
+  const passes = await createWasmKernel({ threads: 2, packBytes: 1 });
+  const fewPasses = await createWasmKernel({ threads: 1, packBytes: 1_000_000 });
   try {
     await t.step("upload, fill, readSync, read, cast", async () => {
       for (const dtype of DTYPES) {
@@ -182,6 +185,18 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
         }
         for (const [m, n, k] of [[7, 9, 257], [65, 67, 70], [97, 129, 300]]) {
           check(noFma, dtype, `matmul without fma ${m} ${n} ${k}`, mm(m, n, k, false, true), k);
+        }
+        // Tiny pack budgets: several passes over k, one k block (or all but one) each;
+        // the result is bit-identical to one pass.
+        for (const [m, n, k] of [[97, 129, 1100], [13, 300, 700], [300, 13, 530]]) {
+          for (const [ta, tb] of TRANS) {
+            const label = `matmul in passes ${m}x${k} by ${k}x${n} ${ta} ${tb}`;
+            const one = run(wasm, dtype, mm(m, n, k, ta, tb));
+            for (const kernel of [passes, fewPasses]) {
+              assertIdentical(run(kernel, dtype, mm(m, n, k, ta, tb)), one, label);
+            }
+            check(passes, dtype, label, mm(m, n, k, ta, tb), k);
+          }
         }
       }
     });
@@ -562,6 +577,8 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
     wasm.destroy();
     threaded.destroy();
     noFma.destroy();
+    passes.destroy();
+    fewPasses.destroy();
   }
   assert.throws(() => wasm.fill(1, 0, "float64"), /destroyed/);
   wasm.destroy(); // idempotent
@@ -582,6 +599,7 @@ Deno.test("wasm allocator size classes", () => {
 Deno.test("wasm kernel options", async () => {
   await assert.rejects(createWasmKernel({ threads: 0 }), RangeError);
   await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
+  await assert.rejects(createWasmKernel({ packBytes: 0 }), /packBytes must be a positive integer/);
   const k = await createWasmKernel({ threads: 1 });
   try {
     assert.equal(k.name, "wasm");

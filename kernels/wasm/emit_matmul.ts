@@ -67,6 +67,9 @@ export const MM = {
   mpad: 18,
   /** Groups of panels of op(A) per k block: ceil(mpad / mr / PACK_GROUP). */
   groupsA: 19,
+  /** This pass's range of k (a multiple of kb, and its end): see `matmul` in kernel.ts. */
+  k0: 20,
+  k1: 21,
 } as const;
 
 /** Panels per work unit of `pack`. */
@@ -98,11 +101,11 @@ const g = local.get;
  */
 function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: number): Func {
   const f = new Func(["i32"]);
-  const [blk, grp, pc, kcl, j0, kb, k, per] = f.localsOf("i32", 8);
+  const [blk, grp, pc, kcl, j0, kb, k, per, rel] = f.localsOf("i32", 9);
   const sh = i32.const(V.shift);
   f.body = seq(
     local.set(kb, param(MM.kb)),
-    local.set(k, param(MM.k)),
+    local.set(k, param(MM.k1)),
     local.set(per, i32.add(param(MM.groups), param(MM.groupsA))),
     claimLoop(f, (u0, u1) =>
       forRange(
@@ -112,7 +115,8 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
         i32.const(1),
         local.set(blk, i32.div_u(g(u0), g(per))),
         local.set(grp, i32.sub(g(u0), i32.mul(g(blk), g(per)))),
-        local.set(pc, i32.mul(g(blk), g(kb))),
+        local.set(rel, i32.mul(g(blk), g(kb))),
+        local.set(pc, i32.add(param(MM.k0), g(rel))),
         local.set(kcl, i32.sub(g(k), g(pc))),
         local.set(kcl, i32.min_s(g(kcl), g(kb))),
         ctl.if(
@@ -128,10 +132,10 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
               i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(PACK_GROUP * nr)),
               g(pc),
               g(kcl),
-              // packed + (pc * npad + j0 * kcl) * size
+              // packed + (rel * npad + j0 * kcl) * size
               i32.add(
                 param(MM.packed),
-                i32.shl(i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(j0), g(kcl))), sh),
+                i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(j0), g(kcl))), sh),
               ),
             ),
           ],
@@ -146,10 +150,10 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
               i32.min_s(i32.sub(param(MM.m), g(j0)), i32.const(PACK_GROUP * mr)),
               g(pc),
               g(kcl),
-              // apacked + (pc * mpad + i0 * kcl) * size
+              // apacked + (rel * mpad + i0 * kcl) * size
               i32.add(
                 param(MM.apacked),
-                i32.shl(i32.add(i32.mul(g(pc), param(MM.mpad)), i32.mul(g(j0), g(kcl))), sh),
+                i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(j0), g(kcl))), sh),
               ),
             ),
           ],
@@ -173,14 +177,17 @@ function productJob(
   const f = new Func(["i32"]);
   const [tid] = [0];
   const [c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 10);
-  const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp] = f.localsOf("i32", 15);
+  const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp, rel] = f.localsOf(
+    "i32",
+    16,
+  );
   const sh = i32.const(V.shift);
   const lay = scratchLayout();
   f.body = seq(
     local.set(c, param(MM.c)),
     local.set(m, param(MM.m)),
     local.set(n, param(MM.n)),
-    local.set(k, param(MM.k)),
+    local.set(k, param(MM.k1)),
     local.set(kb, param(MM.kb)),
     local.set(mbk, param(MM.mb)),
     local.set(nb, param(MM.nb)),
@@ -201,18 +208,19 @@ function productJob(
         local.set(jEnd, i32.min_s(g(jEnd), g(n))),
         forRange(
           pc,
-          i32.const(0),
+          param(MM.k0),
           g(k),
           g(kb),
+          local.set(rel, i32.sub(g(pc), param(MM.k0))),
           local.set(kcl, i32.sub(g(k), g(pc))),
           local.set(kcl, i32.min_s(g(kcl), g(kb))),
           local.set(acc, i32.ne(g(pc), i32.const(0))),
-          // apack = apacked + (pc * mpad + i0 * kcl) * size: this block's rows of op(A)
+          // apack = apacked + (rel * mpad + i0 * kcl) * size: this block's rows of op(A)
           local.set(
             apack,
             i32.add(
               param(MM.apacked),
-              i32.shl(i32.add(i32.mul(g(pc), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
+              i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
             ),
           ),
           forRange(
@@ -225,7 +233,7 @@ function productJob(
               bp,
               i32.add(
                 param(MM.packed),
-                i32.shl(i32.add(i32.mul(g(pc), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
+                i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
               ),
             ),
             forRange(

@@ -90,6 +90,8 @@ const MAX_NODES = 24;
 /** Element counts (and matmul multiply-adds) from which a job is split over threads. */
 const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MADDS = 1 << 18;
+/** Most bytes of packed operands per matmul pass over k (default). */
+export const PACK_BYTES = 32 * 2 ** 20;
 /** Matmul work units per thread to aim for, each of at least MIN_UNIT_MADDS multiply-adds. */
 const UNITS_PER_THREAD = 12, MIN_UNIT_MADDS = 1 << 19;
 
@@ -114,6 +116,7 @@ export function makeWasmKernel(
   memory: WebAssembly.Memory,
   pool: ThreadPool,
   fma: boolean,
+  packBytes: number = PACK_BYTES,
 ): WasmKernel {
   const owner = {};
   const heap = new Heap(memory, owner);
@@ -267,8 +270,15 @@ export function makeWasmKernel(
       const colBlocks = Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
       const nb = Math.ceil(npad / colBlocks / nr) * nr;
       const mpad = Math.ceil(m / mr) * mr;
-      const packed = heap.alloc(k * npad * size);
-      const apacked = heap.alloc(k * mpad * size);
+      // k goes in passes of whole k blocks whose packed operands fit PACK_BYTES, so that
+      // a big product does not need copies of both operands at once (the blocks and the
+      // order of the sums are the same whatever the passes).
+      const span = Math.min(
+        k,
+        Math.max(1, Math.floor(packBytes / ((mpad + npad) * size * kb))) * kb,
+      );
+      const packed = heap.alloc(span * npad * size);
+      const apacked = heap.alloc(span * mpad * size);
       const words: number[] = [];
       words[MM.a] = pa;
       words[MM.b] = pb;
@@ -292,15 +302,20 @@ export function makeWasmKernel(
       words[MM.apacked] = apacked;
       words[MM.mpad] = mpad;
       words[MM.groupsA] = groupsA;
-      params(words);
-      run(
-        `pack_${DT[dtype]}`,
-        Math.ceil(k / kb) * (groups + groupsA),
-        k * (m + n) >= PARALLEL_ELEMENTS && parallel,
-      );
-      run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
-      heap.free(apacked, k * mpad * size);
-      heap.free(packed, k * npad * size);
+      for (let k0 = 0; k0 < k; k0 += span) {
+        const k1 = Math.min(k, k0 + span);
+        words[MM.k0] = k0;
+        words[MM.k1] = k1;
+        params(words);
+        run(
+          `pack_${DT[dtype]}`,
+          Math.ceil((k1 - k0) / kb) * (groups + groupsA),
+          (k1 - k0) * (m + n) >= PARALLEL_ELEMENTS && parallel,
+        );
+        run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
+      }
+      heap.free(apacked, span * mpad * size);
+      heap.free(packed, span * npad * size);
       return s;
     },
     unary(op: UnaryOp, a: WasmStorage): WasmStorage {

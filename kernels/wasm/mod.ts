@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { JOBS, makeWasmKernel, type WasmKernel } from "./kernel.ts";
+import { JOBS, makeWasmKernel, PACK_BYTES, type WasmKernel } from "./kernel.ts";
 import { buildModule, wasmFeatures } from "./module.ts";
 import { ThreadPool } from "./pool.ts";
 
@@ -37,6 +37,12 @@ export interface WasmKernelOptions {
    * supports it). `false` forces separate multiply and add.
    */
   fma?: boolean;
+  /**
+   * Most bytes of packed operand copies a matrix product holds at once (default 32
+   * MiB): a product whose packed copies would be larger runs in several passes over
+   * its inner dimension, with the same result. A tuning and testing knob.
+   */
+  packBytes?: number;
 }
 
 /**
@@ -77,10 +83,16 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
     throw new Error("Cannot load the wasm kernel with fma: this runtime has no relaxed SIMD");
   }
   const fma = opts.fma ?? features.relaxedSimd;
+  const packBytes = opts.packBytes ?? PACK_BYTES;
+  if (!Number.isSafeInteger(packBytes) || packBytes < 1) {
+    throw new RangeError(
+      `Cannot load the wasm kernel: packBytes must be a positive integer, got ${packBytes}`,
+    );
+  }
   const module = buildModule(fma);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const compiled = await WebAssembly.compile(module.bytes);
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   const pool = await ThreadPool.create(memory, module.bytes, instance.exports, JOBS, threads);
-  return makeWasmKernel(module, memory, pool, fma);
+  return makeWasmKernel(module, memory, pool, fma, packBytes);
 }
