@@ -103,6 +103,29 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
   const f = new Func(["i32"]);
   const [blk, grp, pc, kcl, j0, kb, k, per, rel] = f.localsOf("i32", 9);
   const sh = i32.const(V.shift);
+  /**
+   * Packs PACK_GROUP panels `r` wide from row (or column) j0 of one operand, given by
+   * its parameter words, into its packed copy at (rel * pad + j0 * kcl) * size.
+   */
+  const packGroup = (
+    packer: number,
+    r: number,
+    w: { src: number; si: number; sp: number; len: number; dst: number; pad: number },
+  ) =>
+    ctl.call(
+      packer,
+      param(w.src),
+      param(w.si),
+      param(w.sp),
+      g(j0),
+      i32.min_s(i32.sub(param(w.len), g(j0)), i32.const(PACK_GROUP * r)),
+      g(pc),
+      g(kcl),
+      i32.add(
+        param(w.dst),
+        i32.shl(i32.add(i32.mul(g(rel), param(w.pad)), i32.mul(g(j0), g(kcl))), sh),
+      ),
+    );
   f.body = seq(
     local.set(kb, param(MM.kb)),
     local.set(k, param(MM.k1)),
@@ -123,39 +146,25 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
           i32.lt_s(g(grp), param(MM.groups)),
           [
             local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
-            ctl.call(
-              packB,
-              param(MM.b),
-              param(MM.sbj),
-              param(MM.sbp),
-              g(j0),
-              i32.min_s(i32.sub(param(MM.n), g(j0)), i32.const(PACK_GROUP * nr)),
-              g(pc),
-              g(kcl),
-              // packed + (rel * npad + j0 * kcl) * size
-              i32.add(
-                param(MM.packed),
-                i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(j0), g(kcl))), sh),
-              ),
-            ),
+            packGroup(packB, nr, {
+              src: MM.b,
+              si: MM.sbj,
+              sp: MM.sbp,
+              len: MM.n,
+              dst: MM.packed,
+              pad: MM.npad,
+            }),
           ],
           [
             local.set(j0, i32.mul(i32.sub(g(grp), param(MM.groups)), i32.const(PACK_GROUP * mr))),
-            ctl.call(
-              packA,
-              param(MM.a),
-              param(MM.sai),
-              param(MM.sap),
-              g(j0),
-              i32.min_s(i32.sub(param(MM.m), g(j0)), i32.const(PACK_GROUP * mr)),
-              g(pc),
-              g(kcl),
-              // apacked + (rel * mpad + i0 * kcl) * size
-              i32.add(
-                param(MM.apacked),
-                i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(j0), g(kcl))), sh),
-              ),
-            ),
+            packGroup(packA, mr, {
+              src: MM.a,
+              si: MM.sai,
+              sp: MM.sap,
+              len: MM.m,
+              dst: MM.apacked,
+              pad: MM.mpad,
+            }),
           ],
         ),
       )),
