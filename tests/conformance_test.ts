@@ -22,56 +22,14 @@ import {
 import { tsKernel } from "../kernels/ts/mod.ts";
 import { createWebGpuKernel, type TileConfig, type WebGpuKernel } from "../kernels/webgpu/mod.ts";
 import { createWasmKernel } from "../kernels/wasm/mod.ts";
-import { data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
-
-// ---------------------------------------------------------------------------------------
-// Tolerances and comparison
-
-/**
- * The one tolerance helper. `rtol` is about 84 ulp in float32 and 4500 ulp in float64:
- * kernels may round differently (FMA, summation order) but not more. An output that
- * sums `terms` products widens it by sqrt(terms) (rounding errors of a sum add up like
- * a random walk), and its error is measured against the largest output, since sums
- * cancel. `atol` is a floor for results that underflow (denormals flush to zero on GPUs).
- */
-function tolerance(dtype: DType, terms = 1): { rtol: number; atol: number } {
-  const base = dtype === "float32" ? 1e-5 : 1e-12;
-  return { rtol: base * Math.sqrt(Math.max(1, terms)), atol: base * 1e-4 };
-}
-
-interface CloseOptions {
-  /** Values summed per output (matmul's k, a reduction's length); 1 for element-wise. */
-  terms?: number;
-  /** Absolute floor where an op's error is absolute rather than relative. */
-  atol?: number;
-}
-
-function assertClose(
-  got: ArrayLike<number>,
-  want: ArrayLike<number>,
-  dtype: DType,
-  label: string,
-  opts: CloseOptions = {},
-): void {
-  assert.equal(got.length, want.length, `${label}: length`);
-  const terms = opts.terms ?? 1;
-  const { rtol, atol } = tolerance(dtype, terms);
-  let scale = 0;
-  if (terms > 1) {
-    for (let i = 0; i < want.length; i++) {
-      scale = Math.max(scale, Math.abs(want[i]));
-    }
-  }
-  const bad: string[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
-    const ok = Number.isFinite(w)
-      ? Math.abs(g - w) <= rtol * (Math.abs(w) + scale) + Math.max(atol, opts.atol ?? 0)
-      : Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
-    if (!ok && bad.push(`[${i}] got ${g}, want ${w}`) >= 5) break;
-  }
-  assert.ok(bad.length === 0, `${label} (${dtype}, terms ${terms}): ${bad.join("; ")}`);
-}
+import {
+  assertClose,
+  type CloseOptions,
+  data,
+  type Kind,
+  KINKS,
+  TRANS,
+} from "./kernel_fixtures.ts";
 
 // ---------------------------------------------------------------------------------------
 // The naive float64 reference kernel: the ts kernel is checked against it.

@@ -1,4 +1,6 @@
-// Deterministic inputs shared by the kernel test suites (conformance, wasm).
+// Deterministic inputs and the tolerance shared by the kernel test suites (conformance, wasm).
+import assert from "node:assert/strict";
+import type { DType } from "../lib/kernel.ts";
 
 /** Kinds of generated data. */
 export type Kind = "uniform" | "positive" | "ints" | "nonzero";
@@ -51,3 +53,50 @@ export const TRANS: [boolean, boolean][] = [[false, false], [true, false], [fals
   true,
   true,
 ]];
+
+/**
+ * The one tolerance helper. `rtol` is about 84 ulp in float32 and 4500 ulp in float64:
+ * kernels may round differently (FMA, summation order) but not more. An output that
+ * sums `terms` products widens it by sqrt(terms) (rounding errors of a sum add up like
+ * a random walk), and its error is measured against the largest output, since sums
+ * cancel. `atol` is a floor for results that underflow (denormals flush to zero on GPUs).
+ */
+export function tolerance(dtype: DType, terms = 1): { rtol: number; atol: number } {
+  const base = dtype === "float32" ? 1e-5 : 1e-12;
+  return { rtol: base * Math.sqrt(Math.max(1, terms)), atol: base * 1e-4 };
+}
+
+export interface CloseOptions {
+  /** Values summed per output (matmul's k, a reduction's length); 1 for element-wise. */
+  terms?: number;
+  /** Absolute floor where an op's error is absolute rather than relative. */
+  atol?: number;
+}
+
+/** Asserts `got` is within {@link tolerance} of `want`, element by element (non-finite values must match). */
+export function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  dtype: DType,
+  label: string,
+  opts: CloseOptions = {},
+): void {
+  assert.equal(got.length, want.length, `${label}: length`);
+  const terms = opts.terms ?? 1;
+  const { rtol, atol } = tolerance(dtype, terms);
+  let scale = 0;
+  if (terms > 1) {
+    for (let i = 0; i < want.length; i++) {
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+  }
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], w = want[i];
+    const ok = Number.isFinite(w)
+      ? Math.abs(g - w) <= rtol * (Math.abs(w) + scale) + Math.max(atol, opts.atol ?? 0)
+      : Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
+    if (!ok && bad.push(`[${i}] got ${g}, want ${w}`) >= 5) break;
+  }
+  assert.ok(bad.length === 0, `${label} (${dtype}, terms ${terms}): ${bad.join("; ")}`);
+}

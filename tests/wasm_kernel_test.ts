@@ -24,41 +24,9 @@ import {
   type WasmStorage,
 } from "../kernels/wasm/mod.ts";
 import { sizeClass } from "../kernels/wasm/allocator.ts";
-import { data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
+import { assertClose, data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
 
 const DTYPES: DType[] = ["float64", "float32"];
-
-/**
- * Tolerance of one output: about 84 ulp in float32 and 4500 in float64 (kernels round
- * differently: FMA, summation order, polynomial exp/log), widened by sqrt(terms) for
- * outputs that sum `terms` products and measured against the largest output.
- */
-function assertClose(
-  got: ArrayLike<number>,
-  want: ArrayLike<number>,
-  dtype: DType,
-  label: string,
-  terms = 1,
-): void {
-  assert.equal(got.length, want.length, `${label}: length`);
-  const base = dtype === "float32" ? 1e-5 : 1e-12;
-  const rtol = base * Math.sqrt(Math.max(1, terms)), atol = base * 1e-4;
-  let scale = 0;
-  if (terms > 1) {
-    for (let i = 0; i < want.length; i++) {
-      scale = Math.max(scale, Math.abs(want[i]));
-    }
-  }
-  const bad: string[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
-    const ok = Number.isFinite(w)
-      ? Math.abs(g - w) <= rtol * (Math.abs(w) + scale) + atol
-      : Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
-    if (!ok && bad.push(`[${i}] got ${g}, want ${w}`) >= 5) break;
-  }
-  assert.ok(bad.length === 0, `${label} (${dtype}): ${bad.join("; ")}`);
-}
 
 function assertIdentical(a: ArrayLike<number>, b: ArrayLike<number>, label: string): void {
   assert.equal(a.length, b.length, `${label}: length`);
@@ -86,7 +54,7 @@ function run(kernel: Kernel, dtype: DType, op: Op): Float64Array | Float32Array 
 
 /** `op` on the wasm kernel against the ts kernel. */
 function check(wasm: WasmKernel, dtype: DType, label: string, op: Op, terms = 1): void {
-  assertClose(run(wasm, dtype, op), run(tsKernel, dtype, op), dtype, label, terms);
+  assertClose(run(wasm, dtype, op), run(tsKernel, dtype, op), dtype, label, { terms });
 }
 
 const mm =
