@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { atomic, type Code, ctl, type Func, i32, local, seq } from "./asm.ts";
+import { atomic, type Code, ctl, forRange, type Func, i32, local, seq } from "./asm.ts";
 import { CTL, CTL_GRAIN, CTL_NEXT, CTL_UNITS, PARAMS, THREAD_TABLE } from "./layout.ts";
 
 /** Loads parameter word `w` of the current job. */
@@ -36,4 +36,13 @@ export function claimLoop(f: Func, body: (u0: number, u1: number) => Code): Code
       ),
     ),
   );
+}
+
+/**
+ * Runs `body` once per claimed work unit, with the unit's index in local `u`: the
+ * loop every job but the range-based ones runs. `body` sits inside two blocks and two
+ * loops (a `br` out of it needs its depth plus 4).
+ */
+export function eachUnit(f: Func, u: number, ...body: Code[]): Code {
+  return claimLoop(f, (u0, u1) => forRange(u, local.get(u0), local.get(u1), i32.const(1), ...body));
 }

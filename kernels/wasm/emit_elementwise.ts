@@ -31,7 +31,7 @@ import {
   v128,
 } from "./asm.ts";
 import { simdMath } from "./emit_math.ts";
-import { claimLoop, scratchOf } from "./emit_common.ts";
+import { eachUnit, scratchOf } from "./emit_common.ts";
 import { CHUNK, PROGRAM, scratchLayout } from "./layout.ts";
 
 /** Slot kinds of a program. */
@@ -217,99 +217,96 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
     local.set(last, i32.add(g(instr), i32.shl(i32.sub(g(ninstr), i32.const(1)), i32.const(4)))),
     local.set(upr, word(PROG.unitsPerRow)),
     local.set(cols, word(PROG.cols)),
-    claimLoop(f, (u0, u1) =>
+    eachUnit(
+      f,
+      u,
+      local.set(r, i32.div_u(g(u), g(upr))),
+      local.set(c0, i32.mul(i32.sub(g(u), i32.mul(g(r), g(upr))), i32.const(CHUNK))),
+      local.set(len, i32.sub(g(cols), g(c0))),
+      local.set(len, i32.min_s(g(len), i32.const(CHUNK))),
+      local.set(base, i32.add(i32.mul(g(r), g(cols)), g(c0))),
+      // Slot addresses for this unit.
       forRange(
-        u,
-        g(u0),
-        g(u1),
+        s,
+        i32.const(0),
+        g(nslot),
         i32.const(1),
-        local.set(r, i32.div_u(g(u), g(upr))),
-        local.set(c0, i32.mul(i32.sub(g(u), i32.mul(g(r), g(upr))), i32.const(CHUNK))),
-        local.set(len, i32.sub(g(cols), g(c0))),
-        local.set(len, i32.min_s(g(len), i32.const(CHUNK))),
-        local.set(base, i32.add(i32.mul(g(r), g(cols)), g(c0))),
-        // Slot addresses for this unit.
-        forRange(
-          s,
-          i32.const(0),
-          g(nslot),
-          i32.const(1),
-          local.set(kind, slotKind(g(s))),
-          local.set(
-            ptr,
-            i32.load(
-              i32.add(i32.const(PROGRAM + 4 * PROG.header + 4), i32.shl(g(s), i32.const(3))),
-            ),
+        local.set(kind, slotKind(g(s))),
+        local.set(
+          ptr,
+          i32.load(
+            i32.add(i32.const(PROGRAM + 4 * PROG.header + 4), i32.shl(g(s), i32.const(3))),
           ),
-          local.set(
-            addr,
+        ),
+        local.set(
+          addr,
+          ctl.select(
+            i32.add(
+              g(scratch),
+              i32.add(i32.const(lay.regs), i32.mul(g(ptr), i32.const(CHUNK * V.size))),
+            ),
             ctl.select(
-              i32.add(
-                g(scratch),
-                i32.add(i32.const(lay.regs), i32.mul(g(ptr), i32.const(CHUNK * V.size))),
-              ),
+              i32.add(g(ptr), i32.shl(g(base), sh)),
               ctl.select(
-                i32.add(g(ptr), i32.shl(g(base), sh)),
+                i32.add(g(ptr), i32.shl(g(c0), sh)),
                 ctl.select(
-                  i32.add(g(ptr), i32.shl(g(c0), sh)),
-                  ctl.select(
-                    i32.add(g(ptr), i32.shl(g(r), sh)),
-                    g(ptr),
-                    i32.eq(g(kind), i32.const(SLOT.col)),
-                  ),
-                  i32.eq(g(kind), i32.const(SLOT.row)),
+                  i32.add(g(ptr), i32.shl(g(r), sh)),
+                  g(ptr),
+                  i32.eq(g(kind), i32.const(SLOT.col)),
                 ),
-                i32.eq(g(kind), i32.const(SLOT.full)),
+                i32.eq(g(kind), i32.const(SLOT.row)),
               ),
-              i32.eq(g(kind), i32.const(SLOT.register)),
+              i32.eq(g(kind), i32.const(SLOT.full)),
             ),
-          ),
-          i32.store(i32.add(g(slots), i32.shl(g(s), i32.const(2))), g(addr)),
-        ),
-        local.set(nvec, i32.shr_u(i32.add(g(len), i32.const(V.lanes - 1)), i32.const(lanesShift))),
-        // Every instruction but the last writes a register.
-        local.set(ins, g(instr)),
-        ctl.block(
-          ctl.br_if(0, i32.ge_u(g(ins), g(last))),
-          ctl.loop(
-            call(
-              slotAddr(i32.load(g(ins), 4)),
-              slotAddr(i32.load(g(ins), 8)),
-              slotAddr(i32.load(g(ins), 12)),
-              g(nvec),
-            ),
-            local.set(ins, i32.add(g(ins), i32.const(16))),
-            ctl.br_if(0, i32.lt_u(g(ins), g(last))),
+            i32.eq(g(kind), i32.const(SLOT.register)),
           ),
         ),
-        // The last writes the output: whole vectors in place, a partial one via `tail`.
-        local.set(outp, i32.add(word(PROG.out), i32.shl(g(base), sh))),
-        local.set(nfull, i32.shr_u(g(len), i32.const(lanesShift))),
-        local.set(rem, i32.and(g(len), i32.const(V.lanes - 1))),
-        local.set(aAddr, slotAddr(i32.load(g(ins), 8))),
-        local.set(bAddr, slotAddr(i32.load(g(ins), 12))),
-        ctl.if(g(nfull), [call(g(outp), g(aAddr), g(bAddr), g(nfull))]),
-        ctl.if(g(rem), [
-          ctl.if(isVec(i32.load(g(ins), 8)), [
-            local.set(aAddr, i32.add(g(aAddr), i32.shl(g(nfull), i32.const(4)))),
-          ]),
-          ctl.if(isVec(i32.load(g(ins), 12)), [
-            local.set(bAddr, i32.add(g(bAddr), i32.shl(g(nfull), i32.const(4)))),
-          ]),
-          call(g(tail), g(aAddr), g(bAddr), i32.const(1)),
-          local.set(outp, i32.add(g(outp), i32.shl(g(nfull), i32.const(4)))),
-          forRange(
-            j,
-            i32.const(0),
-            g(rem),
-            i32.const(1),
-            V.storeScalar(
-              i32.add(g(outp), i32.shl(g(j), sh)),
-              V.loadScalar(i32.add(g(tail), i32.shl(g(j), sh))),
-            ),
+        i32.store(i32.add(g(slots), i32.shl(g(s), i32.const(2))), g(addr)),
+      ),
+      local.set(nvec, i32.shr_u(i32.add(g(len), i32.const(V.lanes - 1)), i32.const(lanesShift))),
+      // Every instruction but the last writes a register.
+      local.set(ins, g(instr)),
+      ctl.block(
+        ctl.br_if(0, i32.ge_u(g(ins), g(last))),
+        ctl.loop(
+          call(
+            slotAddr(i32.load(g(ins), 4)),
+            slotAddr(i32.load(g(ins), 8)),
+            slotAddr(i32.load(g(ins), 12)),
+            g(nvec),
           ),
+          local.set(ins, i32.add(g(ins), i32.const(16))),
+          ctl.br_if(0, i32.lt_u(g(ins), g(last))),
+        ),
+      ),
+      // The last writes the output: whole vectors in place, a partial one via `tail`.
+      local.set(outp, i32.add(word(PROG.out), i32.shl(g(base), sh))),
+      local.set(nfull, i32.shr_u(g(len), i32.const(lanesShift))),
+      local.set(rem, i32.and(g(len), i32.const(V.lanes - 1))),
+      local.set(aAddr, slotAddr(i32.load(g(ins), 8))),
+      local.set(bAddr, slotAddr(i32.load(g(ins), 12))),
+      ctl.if(g(nfull), [call(g(outp), g(aAddr), g(bAddr), g(nfull))]),
+      ctl.if(g(rem), [
+        ctl.if(isVec(i32.load(g(ins), 8)), [
+          local.set(aAddr, i32.add(g(aAddr), i32.shl(g(nfull), i32.const(4)))),
         ]),
-      )),
+        ctl.if(isVec(i32.load(g(ins), 12)), [
+          local.set(bAddr, i32.add(g(bAddr), i32.shl(g(nfull), i32.const(4)))),
+        ]),
+        call(g(tail), g(aAddr), g(bAddr), i32.const(1)),
+        local.set(outp, i32.add(g(outp), i32.shl(g(nfull), i32.const(4)))),
+        forRange(
+          j,
+          i32.const(0),
+          g(rem),
+          i32.const(1),
+          V.storeScalar(
+            i32.add(g(outp), i32.shl(g(j), sh)),
+            V.loadScalar(i32.add(g(tail), i32.shl(g(j), sh))),
+          ),
+        ),
+      ]),
+    ),
   );
   return f;
 }

@@ -22,7 +22,7 @@ import {
   seq,
   v128,
 } from "./asm.ts";
-import { claimLoop, param } from "./emit_common.ts";
+import { claimLoop, eachUnit, param } from "./emit_common.ts";
 
 /** Word indices of the gemv parameters in PARAMS. */
 export const GV = { x: 0, ldx: 1, v: 2, out: 3, len: 4, count: 5 } as const;
@@ -116,62 +116,59 @@ function axpyJob(V: FloatSimd): Func {
     local.set(out, param(GV.out)),
     local.set(len, param(GV.len)),
     local.set(count, param(GV.count)),
-    claimLoop(f, (u0, u1) =>
-      forRange(
-        u,
-        g(u0),
-        g(u1),
-        i32.const(1),
-        local.set(c0, i32.mul(g(u), i32.const(width))),
-        local.set(w, i32.sub(g(count), g(c0))),
-        ctl.if(
-          i32.ge_s(g(w), i32.const(width)),
-          [
-            ...accs.map((a) => local.set(a, V.constant(0))),
-            local.set(xp, i32.add(g(x), i32.shl(g(c0), sh))),
+    eachUnit(
+      f,
+      u,
+      local.set(c0, i32.mul(g(u), i32.const(width))),
+      local.set(w, i32.sub(g(count), g(c0))),
+      ctl.if(
+        i32.ge_s(g(w), i32.const(width)),
+        [
+          ...accs.map((a) => local.set(a, V.constant(0))),
+          local.set(xp, i32.add(g(x), i32.shl(g(c0), sh))),
+          forRange(
+            p,
+            i32.const(0),
+            g(len),
+            i32.const(1),
+            local.set(vs, V.loadSplat(i32.add(g(v), i32.shl(g(p), sh)))),
+            ...accs.map((a, i) => local.set(a, V.madd(g(vs), v128.load(g(xp), 16 * i), g(a)))),
+            local.set(xp, i32.add(g(xp), g(ldx))),
+          ),
+          ...accs.map((a, i) => v128.store(i32.add(g(out), i32.shl(g(c0), sh)), g(a), 16 * i)),
+        ],
+        // The last, partial block: one column at a time.
+        [
+          forRange(
+            j,
+            g(c0),
+            g(count),
+            i32.const(1),
+            local.set(s, V.scalarConst(0)),
+            local.set(xp, i32.add(g(x), i32.shl(g(j), sh))),
             forRange(
               p,
               i32.const(0),
               g(len),
               i32.const(1),
-              local.set(vs, V.loadSplat(i32.add(g(v), i32.shl(g(p), sh)))),
-              ...accs.map((a, i) => local.set(a, V.madd(g(vs), v128.load(g(xp), 16 * i), g(a)))),
-              local.set(xp, i32.add(g(xp), g(ldx))),
-            ),
-            ...accs.map((a, i) => v128.store(i32.add(g(out), i32.shl(g(c0), sh)), g(a), 16 * i)),
-          ],
-          // The last, partial block: one column at a time.
-          [
-            forRange(
-              j,
-              g(c0),
-              g(count),
-              i32.const(1),
-              local.set(s, V.scalarConst(0)),
-              local.set(xp, i32.add(g(x), i32.shl(g(j), sh))),
-              forRange(
-                p,
-                i32.const(0),
-                g(len),
-                i32.const(1),
-                local.set(
-                  s,
-                  V.scalarAdd(
-                    g(s),
-                    scalarMul(
-                      V,
-                      V.loadScalar(i32.add(g(v), i32.shl(g(p), sh))),
-                      V.loadScalar(g(xp)),
-                    ),
+              local.set(
+                s,
+                V.scalarAdd(
+                  g(s),
+                  scalarMul(
+                    V,
+                    V.loadScalar(i32.add(g(v), i32.shl(g(p), sh))),
+                    V.loadScalar(g(xp)),
                   ),
                 ),
-                local.set(xp, i32.add(g(xp), g(ldx))),
               ),
-              V.storeScalar(i32.add(g(out), i32.shl(g(j), sh)), g(s)),
+              local.set(xp, i32.add(g(xp), g(ldx))),
             ),
-          ],
-        ),
-      )),
+            V.storeScalar(i32.add(g(out), i32.shl(g(j), sh)), g(s)),
+          ),
+        ],
+      ),
+    ),
   );
   return f;
 }

@@ -32,7 +32,7 @@ import {
   seq,
   v128,
 } from "./asm.ts";
-import { claimLoop, param, scratchOf } from "./emit_common.ts";
+import { eachUnit, param, scratchOf } from "./emit_common.ts";
 import { MATMUL, scratchLayout } from "./layout.ts";
 
 /** Word indices of the matmul parameters in PARAMS. */
@@ -101,7 +101,7 @@ const g = local.get;
  */
 function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: number): Func {
   const f = new Func(["i32"]);
-  const [blk, grp, pc, kcl, j0, kb, k, per, rel] = f.localsOf("i32", 9);
+  const [blk, grp, pc, kcl, j0, kb, k, per, rel, u] = f.localsOf("i32", 10);
   const sh = i32.const(V.shift);
   /**
    * Packs PACK_GROUP panels `r` wide from row (or column) j0 of one operand, given by
@@ -130,44 +130,41 @@ function packJob(V: FloatSimd, packA: number, packB: number, mr: number, nr: num
     local.set(kb, param(MM.kb)),
     local.set(k, param(MM.k1)),
     local.set(per, i32.add(param(MM.groups), param(MM.groupsA))),
-    claimLoop(f, (u0, u1) =>
-      forRange(
-        u0,
-        g(u0),
-        g(u1),
-        i32.const(1),
-        local.set(blk, i32.div_u(g(u0), g(per))),
-        local.set(grp, i32.sub(g(u0), i32.mul(g(blk), g(per)))),
-        local.set(rel, i32.mul(g(blk), g(kb))),
-        local.set(pc, i32.add(param(MM.k0), g(rel))),
-        local.set(kcl, i32.sub(g(k), g(pc))),
-        local.set(kcl, i32.min_s(g(kcl), g(kb))),
-        ctl.if(
-          i32.lt_s(g(grp), param(MM.groups)),
-          [
-            local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
-            packGroup(packB, nr, {
-              src: MM.b,
-              si: MM.sbj,
-              sp: MM.sbp,
-              len: MM.n,
-              dst: MM.packed,
-              pad: MM.npad,
-            }),
-          ],
-          [
-            local.set(j0, i32.mul(i32.sub(g(grp), param(MM.groups)), i32.const(PACK_GROUP * mr))),
-            packGroup(packA, mr, {
-              src: MM.a,
-              si: MM.sai,
-              sp: MM.sap,
-              len: MM.m,
-              dst: MM.apacked,
-              pad: MM.mpad,
-            }),
-          ],
-        ),
-      )),
+    eachUnit(
+      f,
+      u,
+      local.set(blk, i32.div_u(g(u), g(per))),
+      local.set(grp, i32.sub(g(u), i32.mul(g(blk), g(per)))),
+      local.set(rel, i32.mul(g(blk), g(kb))),
+      local.set(pc, i32.add(param(MM.k0), g(rel))),
+      local.set(kcl, i32.sub(g(k), g(pc))),
+      local.set(kcl, i32.min_s(g(kcl), g(kb))),
+      ctl.if(
+        i32.lt_s(g(grp), param(MM.groups)),
+        [
+          local.set(j0, i32.mul(g(grp), i32.const(PACK_GROUP * nr))),
+          packGroup(packB, nr, {
+            src: MM.b,
+            si: MM.sbj,
+            sp: MM.sbp,
+            len: MM.n,
+            dst: MM.packed,
+            pad: MM.npad,
+          }),
+        ],
+        [
+          local.set(j0, i32.mul(i32.sub(g(grp), param(MM.groups)), i32.const(PACK_GROUP * mr))),
+          packGroup(packA, mr, {
+            src: MM.a,
+            si: MM.sai,
+            sp: MM.sap,
+            len: MM.m,
+            dst: MM.apacked,
+            pad: MM.mpad,
+          }),
+        ],
+      ),
+    ),
   );
   return f;
 }
@@ -186,9 +183,9 @@ function productJob(
   const f = new Func(["i32"]);
   const [tid] = [0];
   const [c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 10);
-  const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp, rel] = f.localsOf(
+  const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp, rel, u] = f.localsOf(
     "i32",
-    16,
+    17,
   );
   const sh = i32.const(V.shift);
   const lay = scratchLayout();
@@ -202,89 +199,86 @@ function productJob(
     local.set(nb, param(MM.nb)),
     local.set(tile, i32.add(scratchOf(g(tid)), i32.const(lay.tile))),
     local.set(ldc, i32.shl(g(n), sh)),
-    claimLoop(f, (u0, u1) =>
+    eachUnit(
+      f,
+      u,
+      local.set(rb, i32.div_u(g(u), param(MM.colBlocks))),
+      local.set(i0, i32.mul(g(rb), g(mbk))),
+      local.set(mc, i32.sub(g(m), g(i0))),
+      local.set(mc, i32.min_s(g(mc), g(mbk))),
+      local.set(j0, i32.mul(i32.sub(g(u), i32.mul(g(rb), param(MM.colBlocks))), g(nb))),
+      local.set(jEnd, i32.add(g(j0), g(nb))),
+      local.set(jEnd, i32.min_s(g(jEnd), g(n))),
       forRange(
-        u0,
-        g(u0),
-        g(u1),
-        i32.const(1),
-        local.set(rb, i32.div_u(g(u0), param(MM.colBlocks))),
-        local.set(i0, i32.mul(g(rb), g(mbk))),
-        local.set(mc, i32.sub(g(m), g(i0))),
-        local.set(mc, i32.min_s(g(mc), g(mbk))),
-        local.set(j0, i32.mul(i32.sub(g(u0), i32.mul(g(rb), param(MM.colBlocks))), g(nb))),
-        local.set(jEnd, i32.add(g(j0), g(nb))),
-        local.set(jEnd, i32.min_s(g(jEnd), g(n))),
+        pc,
+        param(MM.k0),
+        g(k),
+        g(kb),
+        local.set(rel, i32.sub(g(pc), param(MM.k0))),
+        local.set(kcl, i32.sub(g(k), g(pc))),
+        local.set(kcl, i32.min_s(g(kcl), g(kb))),
+        local.set(acc, i32.ne(g(pc), i32.const(0))),
+        // apack = apacked + (rel * mpad + i0 * kcl) * size: this block's rows of op(A)
+        local.set(
+          apack,
+          i32.add(
+            param(MM.apacked),
+            i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
+          ),
+        ),
         forRange(
-          pc,
-          param(MM.k0),
-          g(k),
-          g(kb),
-          local.set(rel, i32.sub(g(pc), param(MM.k0))),
-          local.set(kcl, i32.sub(g(k), g(pc))),
-          local.set(kcl, i32.min_s(g(kcl), g(kb))),
-          local.set(acc, i32.ne(g(pc), i32.const(0))),
-          // apack = apacked + (rel * mpad + i0 * kcl) * size: this block's rows of op(A)
+          jr,
+          g(j0),
+          g(jEnd),
+          i32.const(nr),
+          local.set(w, i32.sub(g(jEnd), g(jr))),
           local.set(
-            apack,
+            bp,
             i32.add(
-              param(MM.apacked),
-              i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
+              param(MM.packed),
+              i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
             ),
           ),
           forRange(
-            jr,
-            g(j0),
-            g(jEnd),
-            i32.const(nr),
-            local.set(w, i32.sub(g(jEnd), g(jr))),
+            ir,
+            i32.const(0),
+            g(mc),
+            i32.const(mr),
+            local.set(h, i32.sub(g(mc), g(ir))),
+            local.set(ap, i32.add(g(apack), i32.shl(i32.mul(g(ir), g(kcl)), sh))),
+            // cptr = c + ((i0 + ir) * n + jr) * size
             local.set(
-              bp,
-              i32.add(
-                param(MM.packed),
-                i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
-              ),
+              cptr,
+              i32.add(g(c), i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ir)), g(n)), g(jr)), sh)),
             ),
-            forRange(
-              ir,
-              i32.const(0),
-              g(mc),
-              i32.const(mr),
-              local.set(h, i32.sub(g(mc), g(ir))),
-              local.set(ap, i32.add(g(apack), i32.shl(i32.mul(g(ir), g(kcl)), sh))),
-              // cptr = c + ((i0 + ir) * n + jr) * size
-              local.set(
-                cptr,
-                i32.add(g(c), i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ir)), g(n)), g(jr)), sh)),
-              ),
-              ctl.if(
-                i32.and(i32.ge_s(g(h), i32.const(mr)), i32.ge_s(g(w), i32.const(nr))),
-                [ctl.call(kern, g(ap), g(bp), g(kcl), g(cptr), g(ldc), g(acc))],
-                [
-                  ctl.call(
-                    kern,
-                    g(ap),
-                    g(bp),
-                    g(kcl),
-                    g(tile),
-                    i32.const(nr * V.size),
-                    i32.const(0),
-                  ),
-                  ctl.call(
-                    edge,
-                    g(tile),
-                    g(cptr),
-                    g(ldc),
-                    i32.min_s(g(h), i32.const(mr)),
-                    i32.min_s(g(w), i32.const(nr)),
-                    g(acc),
-                  ),
-                ],
-              ),
+            ctl.if(
+              i32.and(i32.ge_s(g(h), i32.const(mr)), i32.ge_s(g(w), i32.const(nr))),
+              [ctl.call(kern, g(ap), g(bp), g(kcl), g(cptr), g(ldc), g(acc))],
+              [
+                ctl.call(
+                  kern,
+                  g(ap),
+                  g(bp),
+                  g(kcl),
+                  g(tile),
+                  i32.const(nr * V.size),
+                  i32.const(0),
+                ),
+                ctl.call(
+                  edge,
+                  g(tile),
+                  g(cptr),
+                  g(ldc),
+                  i32.min_s(g(h), i32.const(mr)),
+                  i32.min_s(g(w), i32.const(nr)),
+                  g(acc),
+                ),
+              ],
             ),
           ),
         ),
-      )),
+      ),
+    ),
   );
   return f;
 }

@@ -28,7 +28,7 @@ import {
   seq,
   v128,
 } from "./asm.ts";
-import { claimLoop, param, scratchOf } from "./emit_common.ts";
+import { eachUnit, param, scratchOf } from "./emit_common.ts";
 import { COLS_PER_UNIT, REDUCE_BLOCK, scratchLayout } from "./layout.ts";
 
 /** Word indices of the reduction and transpose parameters in PARAMS. */
@@ -129,26 +129,23 @@ function rowsJob(V: FloatSimd, range: number, all: boolean): Func {
     local.set(a, param(RP.a)),
     local.set(cols, param(RP.cols)),
     local.set(out, param(RP.out)),
-    claimLoop(f, (u0, u1) =>
-      forRange(
-        r,
-        g(u0),
-        g(u1),
-        i32.const(1),
-        all
-          ? seq(
-            local.set(len, i32.sub(g(cols), i32.mul(g(r), i32.const(REDUCE_BLOCK)))),
-            local.set(len, i32.min_s(g(len), i32.const(REDUCE_BLOCK))),
-            f64.store(i32.add(g(out), i32.shl(g(r), i32.const(3))), value),
-          )
-          : seq(
-            local.set(len, g(cols)),
-            V.storeScalar(
-              i32.add(g(out), i32.shl(g(r), sh)),
-              V.size === 8 ? value : seq(value, 0xb6),
-            ),
+    eachUnit(
+      f,
+      r,
+      all
+        ? seq(
+          local.set(len, i32.sub(g(cols), i32.mul(g(r), i32.const(REDUCE_BLOCK)))),
+          local.set(len, i32.min_s(g(len), i32.const(REDUCE_BLOCK))),
+          f64.store(i32.add(g(out), i32.shl(g(r), i32.const(3))), value),
+        )
+        : seq(
+          local.set(len, g(cols)),
+          V.storeScalar(
+            i32.add(g(out), i32.shl(g(r), sh)),
+            V.size === 8 ? value : seq(value, 0xb6),
           ),
-      )),
+        ),
+    ),
   );
   return f;
 }
@@ -171,60 +168,57 @@ function colsJob(V: FloatSimd, op: ReduceOp): Func {
     local.set(cols, param(RP.cols)),
     local.set(out, param(RP.out)),
     local.set(acc, i32.add(scratchOf(g(tid)), i32.const(lay.acc))),
-    claimLoop(f, (u0, u1) =>
+    eachUnit(
+      f,
+      u,
+      local.set(c0, i32.mul(g(u), i32.const(COLS_PER_UNIT))),
+      local.set(w, i32.sub(g(cols), g(c0))),
+      local.set(w, i32.min_s(g(w), i32.const(COLS_PER_UNIT))),
+      local.set(pairsEnd, i32.and(g(w), i32.const(-2))),
       forRange(
-        u,
-        g(u0),
-        g(u1),
+        c,
+        i32.const(0),
+        g(w),
         i32.const(1),
-        local.set(c0, i32.mul(g(u), i32.const(COLS_PER_UNIT))),
-        local.set(w, i32.sub(g(cols), g(c0))),
-        local.set(w, i32.min_s(g(w), i32.const(COLS_PER_UNIT))),
-        local.set(pairsEnd, i32.and(g(w), i32.const(-2))),
+        f64.store(accAt(g(c)), f64.const(identity(op))),
+      ),
+      forRange(
+        r,
+        i32.const(0),
+        g(rows),
+        i32.const(1),
+        local.set(rowp, i32.add(g(a), i32.shl(i32.add(i32.mul(g(r), g(cols)), g(c0)), sh))),
         forRange(
           c,
           i32.const(0),
-          g(w),
-          i32.const(1),
-          f64.store(accAt(g(c)), f64.const(identity(op))),
-        ),
-        forRange(
-          r,
-          i32.const(0),
-          g(rows),
-          i32.const(1),
-          local.set(rowp, i32.add(g(a), i32.shl(i32.add(i32.mul(g(r), g(cols)), g(c0)), sh))),
-          forRange(
-            c,
-            i32.const(0),
-            g(pairsEnd),
-            i32.const(2),
-            v128.store(
-              accAt(g(c)),
-              cmb(v128.load(accAt(g(c))), load2(i32.add(g(rowp), i32.shl(g(c), sh)))),
-            ),
-          ),
-          ctl.if(i32.ne(g(pairsEnd), g(w)), [
-            f64.store(
-              accAt(g(pairsEnd)),
-              scalarCombine(op)(
-                f64.load(accAt(g(pairsEnd))),
-                loadAsF64(V, i32.add(g(rowp), i32.shl(g(pairsEnd), sh))),
-              ),
-            ),
-          ]),
-        ),
-        forRange(
-          c,
-          i32.const(0),
-          g(w),
-          i32.const(1),
-          V.storeScalar(
-            i32.add(g(out), i32.shl(i32.add(g(c0), g(c)), sh)),
-            V.size === 8 ? f64.load(accAt(g(c))) : seq(f64.load(accAt(g(c))), 0xb6),
+          g(pairsEnd),
+          i32.const(2),
+          v128.store(
+            accAt(g(c)),
+            cmb(v128.load(accAt(g(c))), load2(i32.add(g(rowp), i32.shl(g(c), sh)))),
           ),
         ),
-      )),
+        ctl.if(i32.ne(g(pairsEnd), g(w)), [
+          f64.store(
+            accAt(g(pairsEnd)),
+            scalarCombine(op)(
+              f64.load(accAt(g(pairsEnd))),
+              loadAsF64(V, i32.add(g(rowp), i32.shl(g(pairsEnd), sh))),
+            ),
+          ),
+        ]),
+      ),
+      forRange(
+        c,
+        i32.const(0),
+        g(w),
+        i32.const(1),
+        V.storeScalar(
+          i32.add(g(out), i32.shl(i32.add(g(c0), g(c)), sh)),
+          V.size === 8 ? f64.load(accAt(g(c))) : seq(f64.load(accAt(g(c))), 0xb6),
+        ),
+      ),
+    ),
   );
   return f;
 }
@@ -242,41 +236,38 @@ function transposeJob(V: FloatSimd): Func {
     local.set(rows, param(RP.rows)),
     local.set(cols, param(RP.cols)),
     local.set(out, param(RP.out)),
-    claimLoop(f, (u0, u1) =>
+    eachUnit(
+      f,
+      u,
+      local.set(r0, i32.mul(g(u), i32.const(TILE))),
+      local.set(r1, i32.add(g(r0), i32.const(TILE))),
+      local.set(r1, i32.min_s(g(r1), g(rows))),
       forRange(
-        u,
-        g(u0),
-        g(u1),
-        i32.const(1),
-        local.set(r0, i32.mul(g(u), i32.const(TILE))),
-        local.set(r1, i32.add(g(r0), i32.const(TILE))),
-        local.set(r1, i32.min_s(g(r1), g(rows))),
+        c0,
+        i32.const(0),
+        g(cols),
+        i32.const(TILE),
+        local.set(c1, i32.add(g(c0), i32.const(TILE))),
+        local.set(c1, i32.min_s(g(c1), g(cols))),
         forRange(
-          c0,
-          i32.const(0),
-          g(cols),
-          i32.const(TILE),
-          local.set(c1, i32.add(g(c0), i32.const(TILE))),
-          local.set(c1, i32.min_s(g(c1), g(cols))),
+          r,
+          g(r0),
+          g(r1),
+          i32.const(1),
+          local.set(src, i32.add(g(a), i32.shl(i32.add(i32.mul(g(r), g(cols)), g(c0)), sh))),
+          local.set(dst, i32.add(g(out), i32.shl(i32.add(i32.mul(g(c0), g(rows)), g(r)), sh))),
           forRange(
-            r,
-            g(r0),
-            g(r1),
+            c,
+            g(c0),
+            g(c1),
             i32.const(1),
-            local.set(src, i32.add(g(a), i32.shl(i32.add(i32.mul(g(r), g(cols)), g(c0)), sh))),
-            local.set(dst, i32.add(g(out), i32.shl(i32.add(i32.mul(g(c0), g(rows)), g(r)), sh))),
-            forRange(
-              c,
-              g(c0),
-              g(c1),
-              i32.const(1),
-              V.storeScalar(g(dst), V.loadScalar(g(src))),
-              local.set(src, i32.add(g(src), i32.const(V.size))),
-              local.set(dst, i32.add(g(dst), i32.shl(g(rows), sh))),
-            ),
+            V.storeScalar(g(dst), V.loadScalar(g(src))),
+            local.set(src, i32.add(g(src), i32.const(V.size))),
+            local.set(dst, i32.add(g(dst), i32.shl(g(rows), sh))),
           ),
         ),
-      )),
+      ),
+    ),
   );
   return f;
 }
