@@ -534,9 +534,18 @@ async function webgpuExtras(t: Deno.TestContext, gpu: WebGpuKernel): Promise<voi
 
 // ---------------------------------------------------------------------------------------
 
-/** The webgpu kernel when this machine has an adapter, else null. */
+/**
+ * The webgpu kernel when this machine has an adapter, else null; where the environment
+ * sets MATCALC_REQUIRE_WEBGPU=1 (CI does), a missing adapter fails the suite instead of
+ * skipping its webgpu part.
+ */
 async function webgpu(): Promise<WebGpuKernel | null> {
-  if (!("gpu" in navigator) || !(await navigator.gpu.requestAdapter())) return null;
+  if (!("gpu" in navigator) || !(await navigator.gpu.requestAdapter())) {
+    if (Deno.env.get("MATCALC_REQUIRE_WEBGPU") === "1") {
+      throw new Error("MATCALC_REQUIRE_WEBGPU=1 but navigator.gpu finds no adapter");
+    }
+    return null;
+  }
   return await createWebGpuKernel({ debug: true }); // errors name the op that caused them
 }
 
