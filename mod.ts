@@ -21,7 +21,7 @@
  *
  * @module
  */
-export { Matrix, type MatrixOptions } from "./lib/matrix.ts";
+export { Matrix, type MatrixOptions, tidy } from "./lib/matrix.ts";
 export { type NormalOptions, Random, type UniformOptions } from "./lib/random.ts";
 export type {
   BinaryOp,

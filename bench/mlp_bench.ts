@@ -18,6 +18,7 @@ import {
   oneHot,
   Random,
   sgd,
+  tidy,
   withParams,
 } from "../mod.ts";
 
@@ -45,12 +46,11 @@ function ours(dtype: DType, method: GradMethod, momentum = 0, kernel: string | K
   let model: Mlp = initMlp([D, H, K], { seed: 0, dtype, kernel });
   let state = opt.init(model.params);
   return () => {
-    const { grads } = mlpGrads(model, X, Y, { method });
-    const r = opt.update(model.params, grads, state);
-    // Free what this step replaced, as trainMlp does (a no-op on the ts kernel); the
-    // first velocity is the gradient itself.
+    // tidy disposes the step's intermediates (a no-op on the ts kernel), as trainMlp does.
+    const r = tidy(() => opt.update(model.params, mlpGrads(model, X, Y, { method }).grads, state));
+    // Free what this step replaced (the first velocity is the gradient itself).
     const kept = new Set([...r.params, ...r.state.velocity]);
-    for (const m of [...grads, ...state.velocity, ...model.params]) {
+    for (const m of [...state.velocity, ...model.params]) {
       if (!kept.has(m)) m.dispose();
     }
     model = withParams(model, r.params);

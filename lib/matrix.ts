@@ -17,6 +17,8 @@ export interface MatrixOptions {
   kernel?: string | Kernel;
 }
 
+/** Matrices made while {@link collect} runs, or null. */
+let made: Matrix[] | null = null;
 const TOKEN = Symbol("matcalc.internal");
 let storageOf_: (m: Matrix) => Storage;
 
@@ -55,6 +57,7 @@ export class Matrix {
     this.rows = rows;
     this.cols = cols;
     this.dtype = storage.dtype;
+    made?.push(this);
   }
 
   static {
@@ -404,6 +407,66 @@ function nest(data: HostArray, rows: number, cols: number): number[][] {
   const out: number[][] = new Array(rows);
   for (let i = 0; i < rows; i++) out[i] = Array.from(data.subarray(i * cols, (i + 1) * cols));
   return out;
+}
+
+/**
+ * Internal: runs `fn` and returns its result with every Matrix made while it ran,
+ * intermediates included (nested calls also report to the outer one). A caller that
+ * owns a computation (the training loop) disposes what it does not keep, so kernels
+ * with their own memory free the blocks at once: a pending intermediate such as
+ * `scale(v, mu)` inside `add(scale(v, mu), g)` keeps `v`'s block alive until it is
+ * disposed or collected, and waiting for the collector leaves cold, fresh blocks.
+ */
+export function collect<T>(fn: () => T): { result: T; made: Matrix[] } {
+  const outer = made;
+  const mine: Matrix[] = [];
+  made = mine;
+  try {
+    return { result: fn(), made: mine };
+  } finally {
+    made = outer;
+    outer?.push(...mine);
+  }
+}
+
+/**
+ * Runs `fn` and disposes every matrix made while it ran (its intermediates) except
+ * those in its result, as TensorFlow.js's `tf.tidy` does. The result may be a Matrix
+ * or arrays and plain objects holding matrices (searched at any depth); a matrix that
+ * shares storage with one of them is kept too. `fn` must be synchronous (a Promise is
+ * a TypeError: matrices made after its first await would escape).
+ *
+ * Disposing matters on kernels with their own memory (wasm, webgpu): a training step
+ * that lets intermediates wait for the garbage collector keeps their blocks, and the
+ * inputs that pending intermediates read, alive until it runs, so new results land in
+ * fresh, cold memory. On the ts kernel disposing is a no-op, and `tidy` costs nothing.
+ * `trainMlp` does this for every step.
+ *
+ * @example
+ * ```ts
+ * import { add, Matrix, scale, tidy } from "../mod.ts";
+ * const v = Matrix.from([[1, 2]]), g = Matrix.from([[3, 4]]);
+ * const next = tidy(() => add(scale(v, 0.9), g)); // scale's result and scalar are disposed
+ * console.log(next.toArray()); // [[3.9, 5.8]]
+ * ```
+ */
+export function tidy<T>(fn: () => T): T {
+  const { result, made } = collect(fn);
+  if (result instanceof Promise) {
+    throw new TypeError("Cannot tidy an async function: fn must return its result synchronously");
+  }
+  const keep = new Set<Storage>();
+  const seen = new Set<unknown>();
+  const visit = (x: unknown): void => {
+    if (x instanceof Matrix) keep.add(storageOf_(x));
+    else if (x !== null && typeof x === "object" && !seen.has(x)) {
+      seen.add(x);
+      for (const v of Array.isArray(x) ? x : Object.values(x)) visit(v);
+    }
+  };
+  visit(result);
+  for (const m of made) if (!keep.has(storageOf_(m))) m.dispose();
+  return result;
 }
 
 /** Internal: a matrix over existing storage (storage is shared, never copied). */

@@ -533,3 +533,46 @@ Deno.test("ops on matrices of two kernels are a TypeError suggesting .to(kernel)
   // After moving, the same op works.
   assert.deepEqual(add(A.to("ts"), B).toArray(), [[2, 2, 2], [2, 2, 2]]);
 });
+
+Deno.test("collect reports every matrix made while it runs, nested calls to the outer too", async () => {
+  const { collect } = await import("../lib/matrix.ts");
+  const { add, scale } = await import("../mod.ts");
+  const a = Matrix.from([[1, 2]]);
+  const innerMade: Matrix[] = [];
+  const { result, made } = collect(() => {
+    const inner = collect(() => scale(a, 2)); // makes the scalar 2 and the product
+    assert.ok(inner.made.includes(inner.result));
+    innerMade.push(...inner.made);
+    return add(inner.result, a);
+  });
+  assert.ok(made.includes(result));
+  assert.ok(innerMade.length >= 1 && innerMade.every((m) => made.includes(m)));
+  assert.ok(!made.includes(a));
+  assert.deepEqual(result.toArray(), [[3, 6]]);
+  // Outside any call nothing is recorded (and a throw ends the call).
+  assert.throws(() => collect(() => add(a, Matrix.zeros(3, 3))), TypeError);
+  assert.equal(collect(() => 1).made.length, 0);
+});
+
+Deno.test("tidy disposes the intermediates and keeps what the result holds", async () => {
+  const { add, scale, tidy } = await import("../mod.ts");
+  const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
+  const wasm = await createWasmKernel({ threads: 1 });
+  try {
+    const v = Matrix.from([[1, 2]], { kernel: wasm }), g = Matrix.from([[3, 4]], { kernel: wasm });
+    const before = wasm.liveBlocks();
+    const out = tidy(() => {
+      const next = add(scale(v, 0.9), g);
+      return { next, pair: [scale(g, 2)], label: "x" };
+    });
+    assert.deepEqual(out.next.toArray(), [[3.9, 5.8]]);
+    assert.deepEqual(out.pair[0].toArray(), [[6, 8]]);
+    // Only the two results hold blocks: the scalars and scale(v, 0.9) were disposed.
+    assert.equal(wasm.liveBlocks() - before, 2);
+    // Inputs made outside stay usable.
+    assert.deepEqual(v.toArray(), [[1, 2]]);
+    assert.throws(() => tidy(() => Promise.resolve(1)), /async/);
+  } finally {
+    wasm.destroy();
+  }
+});

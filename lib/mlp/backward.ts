@@ -45,19 +45,10 @@ export interface MlpGrads {
  * ```
  */
 export function mlpBackward(model: Mlp, X: Matrix, Y: Matrix): MlpGrads {
-  return backward(model, X, Y);
-}
-
-/**
- * {@link mlpBackward}, pushing the intermediate matrices it made (activations,
- * errors) onto `temps` when given, so that a caller that owns the step (the training
- * loop) can dispose them at once instead of waiting for the garbage collector.
- */
-export function backward(model: Mlp, X: Matrix, Y: Matrix, temps?: Matrix[]): MlpGrads {
   checkTargets("run the MLP backward pass", model, X, Y);
   const { params, activation } = model;
   const L = params.length / 2;
-  const A = layers(model, X, temps);
+  const A = layers(model, X);
   const out = A[L];
   const n = X.rows;
   let E: Matrix, loss: Matrix;
@@ -66,26 +57,21 @@ export function backward(model: Mlp, X: Matrix, Y: Matrix, temps?: Matrix[]): Ml
     const picked = sum(mul(Y, logP));
     loss = scale(picked, -1 / n);
     E = scale(sub(exp(logP), Y), 1 / n);
-    temps?.push(logP, picked);
   } else {
     const R = sub(out, Y);
     const squares = sum(square(R));
     loss = scale(squares, 1 / (n * out.cols));
     E = scale(R, 2 / (n * out.cols));
-    temps?.push(R, squares);
   }
   const grads: Matrix[] = new Array(2 * L);
   for (let l = L; l >= 1; l--) {
     grads[2 * l - 2] = gemm(A[l - 1], E, { transA: true });
     grads[2 * l - 1] = sum(E, { axis: 0 });
-    temps?.push(E);
     if (l > 1) {
       const back = gemm(E, params[2 * l - 2], { transB: true });
       E = mul(back, derivative(activation, A[l - 1]));
-      temps?.push(back);
     }
   }
-  temps?.push(...A.slice(1));
   return { loss, grads: Object.freeze(grads) };
 }
 

@@ -210,13 +210,12 @@ export function checkTargets(action: string, model: Mlp, X: Matrix, Y: Matrix): 
 }
 
 /** Internal (not re-exported): A_0 = X, A_l = phi(Z_l) for hidden layers, and Z_L (no output activation). */
-export function layers(model: Mlp, X: Matrix, temps?: Matrix[]): Matrix[] {
+export function layers(model: Mlp, X: Matrix): Matrix[] {
   const { params, activation } = model;
   const A = [X];
   const L = params.length / 2;
   for (let l = 0; l < L; l++) {
     const product = matmul(A[l], params[2 * l]);
-    temps?.push(product);
     const Z = add(product, params[2 * l + 1]);
     A.push(l < L - 1 ? activate(activation, Z) : Z);
   }

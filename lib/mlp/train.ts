@@ -7,8 +7,8 @@
 import { Random } from "../random.ts";
 import type { DType } from "../kernel.ts";
 import { type Mlp, withParams } from "./model.ts";
-import { backward, type GradMethod, mlpGrads } from "./backward.ts";
-import { type Matrix, storageOf } from "../matrix.ts";
+import { type GradMethod, mlpBackward, mlpGrads } from "./backward.ts";
+import { collect, type Matrix, storageOf } from "../matrix.ts";
 import { batchOf, checkDataset, type Dataset, minibatches } from "./data.ts";
 import { evaluateMlp } from "./evaluate.ts";
 import { type Optimizer, sgd, type SgdState } from "./sgd.ts";
@@ -134,25 +134,27 @@ export async function trainMlp(
     let lossSum = 0;
     const batches = minibatches(n, batchSize, rng);
     for (let s = 0; s < batches.length; s++) {
-      const { X, Y } = batchOf(data, batches[s], k, like);
-      const temps: Matrix[] = [X, Y];
-      const step = withParams(model, params);
-      const { loss, grads } = opts.method === undefined || opts.method === "hand"
-        ? backward(step, X, Y, temps)
-        : mlpGrads(step, X, Y, { method: opts.method });
       const old = { params, state };
-      ({ params, state } = optimizer.update(params, grads, state));
+      // Everything made in the step (the batch, activations, errors, gradients and the
+      // intermediates of each expression) is collected to be disposed below.
+      const { result: { X, loss }, made } = collect(() => {
+        const { X, Y } = batchOf(data, batches[s], k, like);
+        const step = withParams(model, params);
+        const { loss, grads } = opts.method === undefined || opts.method === "hand"
+          ? mlpBackward(step, X, Y)
+          : mlpGrads(step, X, Y, { method: opts.method });
+        ({ params, state } = optimizer.update(params, grads, state));
+        return { X, loss };
+      });
       const value = (await loss.readTypedArray())[0];
       // The loop owns everything of this step but the new parameters and state: freeing
       // it now lets kernels with their own memory reuse the blocks while they are still
       // in cache (pending results keep what they read until they are computed).
-      temps.push(loss, ...grads, ...old.state.velocity);
-      if (old.params !== model.params) temps.push(...old.params);
-      disposeExcept(temps, [...params, ...state.velocity]);
-      // Let the event loop turn now and then: kernels with their own memory (wasm,
-      // webgpu) free the blocks of unreachable matrices that the loop did not dispose
-      // (small ones, such as the scalars of scale()) in finalization callbacks, which
-      // run only between tasks.
+      made.push(...old.state.velocity);
+      if (old.params !== model.params) made.push(...old.params);
+      disposeExcept(made, [...params, ...state.velocity]);
+      // Let the event loop turn now and then (timers, and the finalization callbacks
+      // by which kernels with their own memory free unreachable matrices of callers).
       if (globalStep % 32 === 31) await new Promise((resolve) => setTimeout(resolve, 0));
       lossSum += value * X.rows;
       globalStep++;
