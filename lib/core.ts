@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type Matrix, storageOf, wrap } from "./matrix.ts";
+import { type Matrix, storageOf, view, wrap } from "./matrix.ts";
 
 /** A differentiable primitive: its forward and its derivative rules, side by side. */
 export interface Primitive<P> {
@@ -97,7 +97,7 @@ export function traceInput(
   x: Matrix,
   tangent: Matrix | null = null,
 ): { value: Matrix; node?: Node } {
-  const value = wrap(x.kernel, storageOf(x), x.rows, x.cols);
+  const value = view(x, x.rows, x.cols);
   if (trace.kind === "vjp") {
     const node: Node = { parents: [], backward: null, primal: x, name: "input" };
     infos.set(value, { trace, primal: x, node });

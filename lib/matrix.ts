@@ -411,7 +411,9 @@ function nest(data: HostArray, rows: number, cols: number): number[][] {
 
 /**
  * Internal: runs `fn` and returns its result with every Matrix made while it ran,
- * intermediates included (nested calls also report to the outer one). A caller that
+ * intermediates included, but not views ({@link view}: disposing one would free
+ * storage that a matrix made outside still uses); nested calls also report to the
+ * outer one. A caller that
  * owns a computation (the training loop) disposes what it does not keep, so kernels
  * with their own memory free the blocks at once: a pending intermediate such as
  * `scale(v, mu)` inside `add(scale(v, mu), g)` keeps `v`'s block alive until it is
@@ -431,7 +433,8 @@ export function collect<T>(fn: () => T): { result: T; made: Matrix[] } {
 
 /**
  * Runs `fn` and disposes every matrix made while it ran (its intermediates) except
- * those in its result, as TensorFlow.js's `tf.tidy` does. The result may be a Matrix
+ * those in its result, as TensorFlow.js's `tf.tidy` does. Views made inside of
+ * matrices made outside (a reshape of an input) are not disposed. The result may be a Matrix
  * or arrays and plain objects holding matrices (searched at any depth); a matrix that
  * shares storage with one of them is kept too. `fn` must be synchronous (a Promise is
  * a TypeError: matrices made after its first await would escape).
@@ -467,6 +470,21 @@ export function tidy<T>(fn: () => T): T {
   visit(result);
   for (const m of made) if (!keep.has(storageOf_(m))) m.dispose();
   return result;
+}
+
+/**
+ * Internal: a matrix over the storage of `m` (a reshape, the input wrappers of
+ * autodiff). {@link collect} does not report it, so {@link tidy} and the training
+ * loop never dispose storage through a view.
+ */
+export function view(m: Matrix, rows: number, cols: number): Matrix {
+  const outer = made;
+  made = null;
+  try {
+    return new Matrix(TOKEN, m.kernel, storageOf_(m), rows, cols);
+  } finally {
+    made = outer;
+  }
 }
 
 /** Internal: a matrix over existing storage (storage is shared, never copied). */

@@ -572,6 +572,27 @@ Deno.test("tidy disposes the intermediates and keeps what the result holds", asy
     // Inputs made outside stay usable.
     assert.deepEqual(v.toArray(), [[1, 2]]);
     assert.throws(() => tidy(() => Promise.resolve(1)), /async/);
+    // A view made inside of a matrix made outside is not disposed with the rest.
+    const { reshape } = await import("../mod.ts");
+    tidy(() => void reshape(v, 2, 1));
+    assert.deepEqual(v.toArray(), [[1, 2]]);
+  } finally {
+    wasm.destroy();
+  }
+});
+
+Deno.test("a chain of 50,000 pending element-wise results computes (no deep recursion), ts and wasm", async () => {
+  const { mul } = await import("../mod.ts");
+  const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
+  const wasm = await createWasmKernel({ threads: 1 });
+  try {
+    for (const kernel of [currentKernel(), wasm] as Kernel[]) {
+      const b = Matrix.from([[4, -2]], { kernel });
+      let c = Matrix.from([[0, 0]], { kernel });
+      // c <- (c + b) / 2 converges to b; nothing is read until the end.
+      for (let i = 0; i < 50_000; i++) c = mul(add(c, b), 0.5);
+      assert.deepEqual(c.toArray(), [[4, -2]], kernel.name);
+    }
   } finally {
     wasm.destroy();
   }

@@ -439,6 +439,11 @@ Deno.test("training on wasm frees each step's matrices and follows the ts trajec
       wasm.liveBlocks() - before <= kept,
       `${wasm.liveBlocks() - before} blocks live, expected at most ${kept}`,
     );
+    // The autodiff path wraps the parameters' storage in views: those are not freed,
+    // so the caller's network stays readable there too, and the result agrees.
+    const auto = await trainMlp(onWasm, data, { ...opts, method: "autodiff" as const });
+    assert.deepEqual(onWasm.params[0].toArray(), onTs.params[0].toArray());
+    assert.ok(maxDiff(onHost(auto.model.params), want.model.params).abs < 1e-12);
   } finally {
     wasm.destroy();
   }

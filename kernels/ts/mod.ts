@@ -87,6 +87,10 @@ function operand(
     leaves.push(...lazy.leaves);
     return e;
   }
+  // Not inlined: computed now, so that a pending expression only ever reads computed
+  // leaves (a chain of thousands of pending results would otherwise be computed by as
+  // deep a recursion).
+  if (lazy !== null) void s.data;
   leaves.push(s);
   return { kind: "leaf", index: leaves.length - 1, pattern };
 }

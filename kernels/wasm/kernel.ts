@@ -150,7 +150,8 @@ export function makeWasmKernel(
     const cell = heap.cell(s);
     const { expr, leaves, rows, cols } = cell.lazy!;
     const bytes = s.length * SIZE[s.dtype];
-    // Inputs may have been disposed since: pins keep their blocks until now.
+    // Inputs may have been disposed since: pins keep their blocks until now. They
+    // are computed (see operand), but a check costs nothing.
     const ptrs = leaves.map((l) => {
       const leaf = heap.cell(l);
       if (leaf.lazy) compute(l);
@@ -183,6 +184,10 @@ export function makeWasmKernel(
       leaves.push(...lazy.leaves);
       return e;
     }
+    // Not inlined: computed now, so that a pending expression only ever reads
+    // computed leaves (a chain of thousands of pending results would otherwise be
+    // computed by as deep a recursion).
+    if (lazy !== null) compute(s);
     leaves.push(s);
     return { kind: "leaf", index: leaves.length - 1, pattern: p };
   }

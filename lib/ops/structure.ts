@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Matrix } from "../matrix.ts";
+import { type Matrix, view } from "../matrix.ts";
 import type { DType } from "../kernel.ts";
 import { bind, type Primitive } from "../core.ts";
 import { result, scalarLike, st } from "./common.ts";
@@ -32,7 +32,7 @@ interface Shape {
 /** Row-major reshape; shares storage. */
 export const reshapeP: Primitive<Shape> = {
   name: "reshape",
-  forward: ([a], p) => result(a, st(a), p.rows, p.cols),
+  forward: ([a], p) => view(a, p.rows, p.cols),
   vjp: (g, [a]) => [reshapeRaw(g, a.rows, a.cols)],
   jvp: ([t], _x, _y, p) => reshapeRaw(t!, p.rows, p.cols),
 };
