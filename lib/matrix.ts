@@ -412,38 +412,40 @@ function nest(data: HostArray, rows: number, cols: number): number[][] {
 /**
  * Internal: runs `fn` and returns its result with every Matrix made while it ran,
  * intermediates included, but not views ({@link view}: disposing one would free
- * storage that a matrix made outside still uses); nested calls also report to the
- * outer one. A caller that
- * owns a computation (the training loop) disposes what it does not keep, so kernels
- * with their own memory free the blocks at once: a pending intermediate such as
- * `scale(v, mu)` inside `add(scale(v, mu), g)` keeps `v`'s block alive until it is
- * disposed or collected, and waiting for the collector leaves cold, fresh blocks.
+ * storage that a matrix made outside still uses). Nested calls also report to the
+ * outer one. When `fn` throws, `into` (if given) still holds what it made.
+ *
+ * A caller that owns a computation (the training loop) disposes what it does not
+ * keep, so kernels with their own memory free the blocks at once: a pending
+ * intermediate such as `scale(v, mu)` inside `add(scale(v, mu), g)` keeps `v`'s block
+ * alive until it is disposed or collected, and waiting for the collector leaves cold,
+ * fresh blocks.
  */
-export function collect<T>(fn: () => T): { result: T; made: Matrix[] } {
+export function collect<T>(fn: () => T, into: Matrix[] = []): { result: T; made: Matrix[] } {
   const outer = made;
-  const mine: Matrix[] = [];
-  made = mine;
+  made = into;
   try {
-    return { result: fn(), made: mine };
+    return { result: fn(), made: into };
   } finally {
     made = outer;
-    outer?.push(...mine);
+    outer?.push(...into);
   }
 }
 
 /**
  * Runs `fn` and disposes every matrix made while it ran (its intermediates) except
- * those in its result, as TensorFlow.js's `tf.tidy` does. Views made inside of
- * matrices made outside (a reshape of an input) are not disposed. The result may be a Matrix
+ * those in its result, as TensorFlow.js's `tf.tidy` does. The result may be a Matrix
  * or arrays and plain objects holding matrices (searched at any depth); a matrix that
- * shares storage with one of them is kept too. `fn` must be synchronous (a Promise is
- * a TypeError: matrices made after its first await would escape).
+ * shares storage with one of them is kept too, and views made inside of matrices made
+ * outside (a reshape of an input) are never disposed. If `fn` throws, everything it
+ * made is disposed and the error passes on. `fn` must be synchronous (a Promise is a
+ * TypeError: matrices made after its first await would escape).
  *
  * Disposing matters on kernels with their own memory (wasm, webgpu): a training step
  * that lets intermediates wait for the garbage collector keeps their blocks, and the
  * inputs that pending intermediates read, alive until it runs, so new results land in
- * fresh, cold memory. On the ts kernel disposing is a no-op, and `tidy` costs nothing.
- * `trainMlp` does this for every step.
+ * fresh, cold memory. On the ts kernel disposing is a no-op and `tidy` costs only
+ * the bookkeeping. `trainMlp` does this for every step.
  *
  * @example
  * ```ts
@@ -454,7 +456,14 @@ export function collect<T>(fn: () => T): { result: T; made: Matrix[] } {
  * ```
  */
 export function tidy<T>(fn: () => T): T {
-  const { result, made } = collect(fn);
+  const into: Matrix[] = [];
+  let result: T;
+  try {
+    result = collect(fn, into).result;
+  } catch (error) {
+    for (const m of into) m.dispose();
+    throw error;
+  }
   if (result instanceof Promise) {
     throw new TypeError("Cannot tidy an async function: fn must return its result synchronously");
   }
@@ -468,7 +477,7 @@ export function tidy<T>(fn: () => T): T {
     }
   };
   visit(result);
-  for (const m of made) if (!keep.has(storageOf_(m))) m.dispose();
+  for (const m of into) if (!keep.has(storageOf_(m))) m.dispose();
   return result;
 }
 

@@ -576,6 +576,14 @@ Deno.test("tidy disposes the intermediates and keeps what the result holds", asy
     const { reshape } = await import("../mod.ts");
     tidy(() => void reshape(v, 2, 1));
     assert.deepEqual(v.toArray(), [[1, 2]]);
+    // When fn throws, what it made is disposed and the error passes on.
+    const made = wasm.liveBlocks();
+    assert.throws(() =>
+      tidy(() => {
+        scale(g, 3);
+        throw new RangeError("inside");
+      }), /inside/);
+    assert.equal(wasm.liveBlocks(), made);
   } finally {
     wasm.destroy();
   }
