@@ -24,10 +24,12 @@ import { createWebGpuKernel, type TileConfig, type WebGpuKernel } from "../kerne
 import { createWasmKernel } from "../kernels/wasm/mod.ts";
 import {
   assertClose,
+  binaryKind,
+  broadcastForms,
   type CloseOptions,
   data,
-  type Kind,
   KINKS,
+  REDUCE_SHAPES,
   TRANS,
 } from "./kernel_fixtures.ts";
 
@@ -298,16 +300,11 @@ async function conformance(t: Deno.TestContext, sub: Subject): Promise<void> {
 
   await t.step("binary ops with every broadcast", async () => {
     const b = batch();
-    const forms = (r: number, c: number): [number, number][] => [[r, c], [1, c], [r, 1], [1, 1]];
     for (const [rows, cols] of [[37, 53], [1, 9], [9, 1], [300, 300]] as [number, number][]) {
       for (const op of BINARY_OPS) {
-        const kind: Kind = op === "div"
-          ? "nonzero"
-          : ["max", "min", "gt", "ge", "eq"].includes(op)
-          ? "ints"
-          : "uniform";
-        for (const sa of forms(rows, cols)) {
-          for (const sb of forms(rows, cols)) {
+        const kind = binaryKind(op);
+        for (const sa of broadcastForms(rows, cols)) {
+          for (const sb of broadcastForms(rows, cols)) {
             if (rows === 300 && !(sa[0] === rows && sa[1] === cols)) continue; // big: full a only
             const shapes: BroadcastShapes = { rows, cols, a: sa, b: sb };
             b.check(
@@ -329,18 +326,8 @@ async function conformance(t: Deno.TestContext, sub: Subject): Promise<void> {
   });
 
   await t.step("reductions", async () => {
-    const shapes: [number, number][] = [
-      [1, 1],
-      [1, 300],
-      [300, 1],
-      [37, 53],
-      [5, 3000],
-      [3000, 5],
-      [257, 1025],
-      [1000, 1000],
-    ];
     for (const op of REDUCE_OPS) {
-      for (const [rows, cols] of shapes) {
+      for (const [rows, cols] of REDUCE_SHAPES) {
         for (const axis of ["all", 0, 1] as ReduceAxis[]) {
           const terms = axis === "all" ? rows * cols : axis === 0 ? rows : cols;
           await check(

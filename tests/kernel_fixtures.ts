@@ -1,6 +1,6 @@
 // Deterministic inputs and the tolerance shared by the kernel test suites (conformance, wasm).
 import assert from "node:assert/strict";
-import type { DType } from "../lib/kernel.ts";
+import type { BinaryOp, DType } from "../lib/kernel.ts";
 
 /** Kinds of generated data. */
 export type Kind = "uniform" | "positive" | "ints" | "nonzero";
@@ -100,3 +100,29 @@ export function assertClose(
   }
   assert.ok(bad.length === 0, `${label} (${dtype}, terms ${terms}): ${bad.join("; ")}`);
 }
+
+/** The shapes an operand of a rows x cols binary op can have: full, row, column, scalar. */
+export function broadcastForms(rows: number, cols: number): [number, number][] {
+  return [[rows, cols], [1, cols], [rows, 1], [1, 1]];
+}
+
+/** Data for a binary op: nonzero divisors, small integers where ties matter. */
+export function binaryKind(op: BinaryOp): Kind {
+  return op === "div"
+    ? "nonzero"
+    : ["max", "min", "gt", "ge", "eq"].includes(op)
+    ? "ints"
+    : "uniform";
+}
+
+/** Reduction shapes: vectors, odd sizes, long rows and columns, one big square. */
+export const REDUCE_SHAPES: readonly [number, number][] = [
+  [1, 1],
+  [1, 300],
+  [300, 1],
+  [37, 53],
+  [5, 3000],
+  [3000, 5],
+  [257, 1025],
+  [1000, 1000],
+];

@@ -24,7 +24,15 @@ import {
   type WasmStorage,
 } from "../kernels/wasm/mod.ts";
 import { sizeClass } from "../kernels/wasm/allocator.ts";
-import { assertClose, data, type Kind, KINKS, TRANS } from "./kernel_fixtures.ts";
+import {
+  assertClose,
+  binaryKind,
+  broadcastForms,
+  data,
+  KINKS,
+  REDUCE_SHAPES,
+  TRANS,
+} from "./kernel_fixtures.ts";
 
 const DTYPES: DType[] = ["float64", "float32"];
 
@@ -82,7 +90,6 @@ const SPECIALS = [
   800,
   -800,
 ];
-const forms = (r: number, c: number): [number, number][] => [[r, c], [1, c], [r, 1], [1, 1]];
 
 Deno.test("wasm kernel against the ts kernel", async (t) => {
   if (!wasmFeatures().simd) {
@@ -213,13 +220,9 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
           ][]
         ) {
           for (const op of BINARY_OPS) {
-            const kind: Kind = op === "div"
-              ? "nonzero"
-              : ["max", "min", "gt", "ge", "eq"].includes(op)
-              ? "ints"
-              : "uniform";
-            for (const sa of forms(rows, cols)) {
-              for (const sb of forms(rows, cols)) {
+            const kind = binaryKind(op);
+            for (const sa of broadcastForms(rows, cols)) {
+              for (const sb of broadcastForms(rows, cols)) {
                 const shapes: BroadcastShapes = { rows, cols, a: sa, b: sb };
                 check(
                   wasm,
@@ -315,19 +318,9 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
     });
 
     await t.step("reductions", () => {
-      const shapes: [number, number][] = [
-        [1, 1],
-        [1, 300],
-        [300, 1],
-        [37, 53],
-        [5, 3000],
-        [3000, 5],
-        [257, 1025],
-        [1000, 1000],
-      ];
       for (const dtype of DTYPES) {
         for (const op of REDUCE_OPS) {
-          for (const [rows, cols] of shapes) {
+          for (const [rows, cols] of REDUCE_SHAPES) {
             for (const axis of ["all", 0, 1] as ReduceAxis[]) {
               const terms = axis === "all" ? rows * cols : axis === 0 ? rows : cols;
               check(
@@ -404,7 +397,7 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
           same(`gemv 3000x300 by 300x1 ${ta} ${tb}`, dtype, mm(3000, 1, 300, ta, tb));
         }
         for (const [r, c] of [[300, 301], [1, 100_000], [100_000, 1], [40, 3000]]) {
-          for (const sb of forms(r, c)) {
+          for (const sb of broadcastForms(r, c)) {
             same(
               `tanh(A) * B ${r}x${c} b ${sb}`,
               dtype,
