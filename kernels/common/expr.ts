@@ -57,3 +57,22 @@ export function shiftLeaves(e: Expr, by: number): Expr {
       return { ...e, a: shiftLeaves(e.a, by), b: shiftLeaves(e.b, by) };
   }
 }
+
+/** Largest expression tree fused into one pass; bigger operands are computed first. */
+export const MAX_NODES = 24;
+
+/**
+ * Whether a pending `lazy.rows x lazy.cols` expression, read through `pattern` by an
+ * op on a `rows x cols` grid, is inlined into that op's tree (else it is computed
+ * first and read as a leaf): only full reads of small trees, on the same grid or
+ * reading the same on any grid.
+ */
+export function inlinable(
+  lazy: { expr: Expr; rows: number; cols: number },
+  pattern: Pattern,
+  rows: number,
+  cols: number,
+): boolean {
+  return pattern === "full" && exprSize(lazy.expr) < MAX_NODES &&
+    ((lazy.rows === rows && lazy.cols === cols) || exprFlat(lazy.expr));
+}

@@ -17,7 +17,8 @@ import type {
   Storage,
   UnaryOp,
 } from "../../lib/kernel.ts";
-import { type Expr, exprFlat, exprSize, fusedLoop, type Pattern, shiftLeaves } from "./loops.ts";
+import { type Expr, fusedLoop, type Pattern, shiftLeaves } from "./loops.ts";
+import { inlinable } from "../common/expr.ts";
 import { matmulF32, matmulF64 } from "./matmul.ts";
 import { gatherInto, reduceInto, transposeInto } from "./reduce.ts";
 
@@ -28,9 +29,6 @@ interface Lazy {
   rows: number;
   cols: number;
 }
-
-/** Largest expression tree fused into one loop; bigger inputs are computed first. */
-const MAX_NODES = 24;
 
 /**
  * Storage of the ts kernel: a host typed array that never leaves the kernel, or a
@@ -79,10 +77,7 @@ function operand(
   leaves: TsStorage[],
 ): Expr {
   const lazy = s.lazy;
-  if (
-    lazy !== null && pattern === "full" && exprSize(lazy.expr) < MAX_NODES &&
-    ((lazy.rows === rows && lazy.cols === cols) || exprFlat(lazy.expr))
-  ) {
+  if (lazy !== null && inlinable(lazy, pattern, rows, cols)) {
     const e = shiftLeaves(lazy.expr, leaves.length);
     leaves.push(...lazy.leaves);
     return e;

@@ -31,14 +31,8 @@ import {
 } from "./layout.ts";
 import type { KernelModule } from "./module.ts";
 import type { ThreadPool } from "./pool.ts";
-import {
-  type Expr,
-  exprFlat,
-  exprSize,
-  type Pattern,
-  shiftLeaves,
-  writeProgram,
-} from "./program.ts";
+import { type Expr, type Pattern, shiftLeaves, writeProgram } from "./program.ts";
+import { inlinable } from "../common/expr.ts";
 import type { WasmStorage } from "./storage.ts";
 
 /** The WebAssembly kernel: float64 and float32 in one shared memory, synchronous reads. */
@@ -85,8 +79,6 @@ const JOB = new Map(JOBS.map((name, i) => [name, i]));
 const job = (name: string) => JOB.get(name)!;
 const DT = { float64: "f64", float32: "f32" } as const;
 
-/** Largest expression tree fused into one pass; bigger inputs are computed first. */
-const MAX_NODES = 24;
 /** Element counts (and matmul multiply-adds) from which a job is split over threads. */
 const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MADDS = 1 << 18;
@@ -176,10 +168,7 @@ export function makeWasmKernel(
   ): Expr {
     heap.check(s, "an element-wise op");
     const lazy = heap.cell(s).lazy;
-    if (
-      lazy !== null && p === "full" && exprSize(lazy.expr) < MAX_NODES &&
-      ((lazy.rows === rows && lazy.cols === cols) || exprFlat(lazy.expr))
-    ) {
+    if (lazy !== null && inlinable(lazy, p, rows, cols)) {
       const e = shiftLeaves(lazy.expr, leaves.length);
       leaves.push(...lazy.leaves);
       return e;
