@@ -3,6 +3,7 @@
 // `deno run bench/matmul_bench.ts` prints GFLOP/s (medians of interleaved runs).
 import { matmulF32, matmulF64 } from "../kernels/ts/matmul.ts";
 import { Matrix as MlMatrix } from "ml-matrix";
+import { random } from "./data.ts";
 
 /** Naive i-k-j product of n x n float64 matrices (the loop order a careful novice writes). */
 function naiveF64(a: Float64Array, b: Float64Array, c: Float64Array, n: number): void {
@@ -24,19 +25,6 @@ function naiveF32(a: Float32Array, b: Float32Array, c: Float32Array, n: number):
       for (let j = 0, cj = i * n, bj = p * n; j < n; j++) c[cj + j] += x * b[bj + j];
     }
   }
-}
-
-/** Uniform values in [-1, 1) from a fixed seed. */
-function random(length: number, seed: number): Float64Array {
-  const out = new Float64Array(length);
-  let s = seed;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = 2 * ((s >>> 0) / 2 ** 32) - 1;
-  }
-  return out;
 }
 
 /** One size's inputs and outputs in both dtypes, and the four products to time. */

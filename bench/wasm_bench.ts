@@ -13,23 +13,11 @@ import process from "node:process";
 import type { DType, MatmulSizes } from "../lib/kernel.ts";
 import { tsKernel, type TsStorage } from "../kernels/ts/mod.ts";
 import { createWasmKernel } from "../kernels/wasm/mod.ts";
+import { random } from "./data.ts";
 
 const cores = navigator.hardwareConcurrency;
 const wasm1 = await createWasmKernel({ threads: 1 });
 const wasmN = await createWasmKernel({ threads: cores });
-
-/** Uniform values in [-1, 1) from a fixed seed. */
-function random(length: number, seed: number): Float64Array {
-  const out = new Float64Array(length);
-  let s = seed;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = 2 * ((s >>> 0) / 2 ** 32) - 1;
-  }
-  return out;
-}
 
 /** Naive i-k-j product (a careful novice's loop); one copy per dtype stays monomorphic. */
 function naiveF64(a: Float64Array, b: Float64Array, c: Float64Array, n: number): void {

@@ -13,19 +13,7 @@
 import type { MatmulSizes } from "../lib/kernel.ts";
 import { tsKernel } from "../kernels/ts/mod.ts";
 import { createWebGpuKernel, type WebGpuKernel } from "../kernels/webgpu/mod.ts";
-
-/** Uniform values in [-1, 1) from a fixed seed. */
-function random(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = 2 * ((s >>> 0) / 2 ** 32) - 1;
-  }
-  return out;
-}
+import { random } from "./data.ts";
 
 async function loadGpu(): Promise<WebGpuKernel | null> {
   try {
@@ -41,7 +29,7 @@ const SIZES = [256, 512, 1024];
 
 /** One size's inputs on both kernels, and the timed calls. */
 function setup(n: number) {
-  const a = random(n * n, 1), b = random(n * n, 2);
+  const a = Float32Array.from(random(n * n, 1)), b = Float32Array.from(random(n * n, 2));
   const sizes: MatmulSizes = { m: n, n, k: n, transA: false, transB: false };
   const [ta, tb] = [tsKernel.upload(a, "float32"), tsKernel.upload(b, "float32")];
   const ga = gpu?.upload(a, "float32"), gb = gpu?.upload(b, "float32");
