@@ -456,6 +456,11 @@ export function collect<T>(fn: () => T, into: Matrix[] = []): { result: T; made:
  * ```
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `Cannot tidy: fn must be a function, got ${fn === null ? "null" : typeof fn}`,
+    );
+  }
   const into: Matrix[] = [];
   let result: T;
   try {

@@ -572,6 +572,9 @@ Deno.test("tidy disposes the intermediates and keeps what the result holds", asy
     // Inputs made outside stay usable.
     assert.deepEqual(v.toArray(), [[1, 2]]);
     assert.throws(() => tidy(() => Promise.resolve(1)), /async/);
+    for (const bad of [null, 3, "f", {}]) {
+      assert.throws(() => tidy(bad as unknown as () => void), /Cannot tidy: fn must be a function/);
+    }
     // A view made inside of a matrix made outside is not disposed with the rest.
     const { reshape } = await import("../mod.ts");
     tidy(() => void reshape(v, 2, 1));
