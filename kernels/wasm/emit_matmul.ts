@@ -13,7 +13,7 @@
  * The microkernel keeps the mr x nr tile in mr * nv v128 locals and per k step loads
  * nv vectors of B and broadcasts each A value (a splat load, or one vector load and
  * lane shuffles), then multiplies and adds (relaxed-SIMD madd where enabled); the k
- * loop is unrolled twice. Edge tiles go through a scratch tile. The transpose flags
+ * loop is unrolled twice. The float64 kernel broadcasts nothing: see {@link swapKernel}. Edge tiles go through a scratch tile. The transpose flags
  * only change the strides the packing reads with. Each element of C is summed by one
  * thread in the same order whatever the thread count, so results do not depend on it.
  *
@@ -84,7 +84,7 @@ export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma:
   const packA = mb.add(packer(V, mr), undefined, `pack_a_panels_${suffix}`);
   const packB = mb.add(packer(V, nr), undefined, `pack_b_panels_${suffix}`);
   const kern = mb.add(
-    microkernel(V, mr, nv, MATMUL[dtype].a === "vector"),
+    microkernel(V, mr, nv, MATMUL[dtype].a),
     undefined,
     `microkernel_${suffix}`,
   );
@@ -473,7 +473,19 @@ function packer(V: FloatSimd, r: number): Func {
  * `(ap, bp, kc, c, ldc, acc)`: the mr x nr tile C (row stride ldc bytes) gets
  * `Ap Bp`, added to what C holds when acc is non-zero.
  */
-function microkernel(V: FloatSimd, mr: number, nv: number, vectorA: boolean): Func {
+function microkernel(
+  V: FloatSimd,
+  mr: number,
+  nv: number,
+  mode: "splat" | "vector" | "swap",
+): Func {
+  if (mode === "swap") {
+    if (V.lanes !== 2 || mr % 2 !== 0) {
+      throw new Error(`the swap microkernel needs two lanes and an even mr, got ${V.lanes}, ${mr}`);
+    }
+    return swapKernel(V, mr, nv);
+  }
+  const vectorA = mode === "vector";
   const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
   const [ap, bp, kc, c, ldc, acc] = [0, 1, 2, 3, 4, 5];
   const cs = Array.from({ length: mr }, () => f.localsOf("v128", nv));
@@ -572,6 +584,74 @@ function edgeStore(V: FloatSimd, nr: number): Func {
           V.loadScalar(i32.add(g(src), i32.shl(g(j), sh))),
         )],
       ),
+    ),
+  );
+  return f;
+}
+
+/**
+ * The `swap` form of {@link microkernel} (two lanes, mr even). Per k step, for each
+ * pair of rows p it loads a = (A[2p], A[2p+1]) and forms s = (A[2p+1], A[2p]); with
+ * b = (B[2j], B[2j+1]) it adds a * b to d[p][j], which holds (C[2p][2j], C[2p+1][2j+1]),
+ * and s * b to x[p][j], which holds (C[2p+1][2j], C[2p][2j+1]). Each lane is one
+ * element of C summed in the same order as the splat form, so results are identical.
+ * The store takes row 2p as (d lane 0, x lane 1) and row 2p + 1 as (x lane 0, d lane 1).
+ */
+function swapKernel(V: FloatSimd, mr: number, nv: number): Func {
+  const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [ap, bp, kc, c, ldc, acc] = [0, 1, 2, 3, 4, 5];
+  const pairs = mr / 2;
+  const ds = Array.from({ length: pairs }, () => f.localsOf("v128", nv));
+  const xs = Array.from({ length: pairs }, () => f.localsOf("v128", nv));
+  const bs = f.localsOf("v128", nv);
+  const [av, sa] = f.localsOf("v128", 2);
+  const [end, crow] = f.localsOf("i32", 2);
+  const g = local.get;
+  const nr = nv * 2;
+  const swap = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  const step = (s: number): number[] =>
+    seq(
+      ...ds.flatMap((drow, p) => [
+        local.set(av, v128.load(g(ap), (s * mr + 2 * p) * 8)),
+        local.set(sa, v128.shuffle(g(av), g(av), swap)),
+        ...drow.flatMap((dl, j) => [
+          p === 0 ? local.set(bs[j], v128.load(g(bp), (s * nr + j * 2) * 8)) : [],
+          local.set(dl, V.madd(g(av), g(bs[j]), g(dl))),
+          local.set(xs[p][j], V.madd(g(sa), g(bs[j]), g(xs[p][j]))),
+        ]),
+      ]),
+    );
+  const zero = V.constant(0);
+  const lo = [0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31];
+  const hi = [16, 17, 18, 19, 20, 21, 22, 23, 8, 9, 10, 11, 12, 13, 14, 15];
+  const rowOf = (p: number, j: number, r: number) =>
+    v128.shuffle(g(ds[p][j]), g(xs[p][j]), r === 0 ? lo : hi);
+  f.body = seq(
+    ...[...ds.flat(), ...xs.flat()].map((cl) => local.set(cl, zero)),
+    local.set(end, i32.add(g(ap), i32.mul(i32.and(g(kc), i32.const(-2)), i32.const(mr * 8)))),
+    ctl.block(
+      ctl.br_if(0, i32.ge_u(g(ap), g(end))),
+      ctl.loop(
+        step(0),
+        step(1),
+        local.set(ap, i32.add(g(ap), i32.const(2 * mr * 8))),
+        local.set(bp, i32.add(g(bp), i32.const(2 * nr * 8))),
+        ctl.br_if(0, i32.lt_u(g(ap), g(end))),
+      ),
+    ),
+    ctl.if(i32.and(g(kc), i32.const(1)), [step(0)]),
+    local.set(crow, g(c)),
+    ...ds.flatMap((drow, p) =>
+      [0, 1].flatMap((r) => [
+        ...drow.map((_, j) =>
+          ctl.if(
+            g(acc),
+            [v128.store(g(crow), V.add(v128.load(g(crow), j * 16), rowOf(p, j, r)), j * 16)],
+            [v128.store(g(crow), rowOf(p, j, r), j * 16)],
+          )
+        ),
+        local.set(crow, i32.add(g(crow), g(ldc))),
+      ])
     ),
   );
   return f;

@@ -47,19 +47,25 @@ export interface MatmulShape {
   /**
    * How a step reads A: `splat` loads each value into all lanes; `vector` loads whole
    * vectors and broadcasts lanes with shuffles (fewer bounds-checked loads; needs mr a
-   * multiple of the lanes).
+   * multiple of the lanes); `swap` (float64 only, mr even) multiplies each A vector of
+   * two rows, and that vector with its lanes swapped, by the B vectors as they are, so
+   * each 2 x 2 block of C sits in two accumulators, its diagonal and its anti-diagonal,
+   * sorted into rows when the tile is stored. No broadcast at all: per step mr / 2 + nv
+   * loads and mr / 2 shuffles instead of mr + nv loads.
    */
-  a: "splat" | "vector";
+  a: "splat" | "vector" | "swap";
 }
 
 /**
  * Matmul blocking per dtype, measured on a 2-core Sapphire Rapids VM (see README): a
- * 6 x 4 f64 tile (12 accumulators, 2 B vectors, 1 splat of 16 xmm registers) and a
- * 4 x 8 f32 tile reading A as one vector; other tiles from 2 x 8 to 6 x 8 were within
- * 10%. Both reach about 87% of one core's 128-bit FMA peak.
+ * 6 x 4 f64 tile read by lane swaps (12 accumulators, 2 B vectors, an A vector and its
+ * swap: one more than V8's 15 allocatable xmm registers, so one accumulator lives on the
+ * stack, which still beats the splat form by 8-13%: a stack access has no bounds check)
+ * and a 4 x 8 f32 tile reading A as one vector. Swapped 2 x 12, 4 x 4 and 12 x 2 f64
+ * tiles were within 5% of the splat form.
  */
 export const MATMUL: { float64: MatmulShape; float32: MatmulShape } = {
-  float64: { mr: 6, nv: 2, kc: 256, mc: 96, a: "splat" },
+  float64: { mr: 6, nv: 2, kc: 256, mc: 96, a: "swap" },
   float32: { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" },
 };
 
