@@ -1,11 +1,11 @@
 /**
  * Worker threads of the wasm kernel. Each worker instantiates the same module on the
- * same shared memory and sleeps in `Atomics.wait` on the generation word. A job is an
- * exported function `(tid)` that claims work units from a shared counter until none
- * is left (see emit_common.ts). To run one, the main thread writes its parameters,
- * opens the job, bumps the generation, wakes the workers and claims units itself;
- * when the units run out it closes the job and blocks in `Atomics.wait` until the
- * workers that joined have finished. A worker that wakes after the job closed skips
+ * same shared memory and waits on the generation word (it polls the word for a moment,
+ * then sleeps in `Atomics.wait`). A job is an exported function `(tid)` that claims
+ * work units from a shared counter until none is left (see emit_common.ts). To run
+ * one, the main thread writes its parameters, opens the job, bumps the generation,
+ * wakes the workers and claims units itself; when the units run out it closes the job
+ * and waits (polling, then sleeping) until the workers that joined have finished. A worker that wakes after the job closed skips
  * it, so a busy machine costs the main thread nothing but the work it does itself.
  * The API stays synchronous and no message is passed per job.
  *
@@ -35,6 +35,15 @@ interface NodeWorker {
   terminate(): Promise<number>;
 }
 
+/**
+ * Polls of a shared word (about 10 ns each in Deno 2.9.6, so about 0.3 ms) before a
+ * thread sleeps in `Atomics.wait`: a worker after a job, the main thread before it
+ * waits for the workers to leave one. Waking a sleeping thread takes tens of
+ * microseconds on a VM, as long as a small job; an MLP step runs a job every 50-500
+ * us, so a polling worker joins at once. Measured: 4-7% faster float64 MLP steps.
+ */
+const SPINS = 30_000;
+
 // The worker's source (CommonJS, run with `eval`): no file, no permission needed. It
 // joins an open job by incrementing the state, reads the job only once inside it, and
 // notifies the main thread when it is the last to leave a closed job.
@@ -47,6 +56,7 @@ const ctl = new Int32Array(memory.buffer, ${CTL}, 16);
 let gen = Atomics.load(ctl, ${CTL_GEN});
 parentPort.postMessage("ready");
 for (let stop = false; !stop; ) {
+  for (let i = 0; i < ${SPINS} && Atomics.load(ctl, ${CTL_GEN}) === gen; i++);
   Atomics.wait(ctl, ${CTL_GEN}, gen);
   gen = Atomics.load(ctl, ${CTL_GEN});
   for (;;) {
@@ -148,6 +158,7 @@ export class ThreadPool {
       this.#fns[job](0);
     } finally {
       Atomics.or(ctl, CTL_STATE, CLOSED);
+      for (let i = 0; i < SPINS && Atomics.load(ctl, CTL_STATE) !== CLOSED; i++);
       for (let s = Atomics.load(ctl, CTL_STATE); s !== CLOSED; s = Atomics.load(ctl, CTL_STATE)) {
         Atomics.wait(ctl, CTL_STATE, s);
       }
