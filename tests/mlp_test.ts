@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   abs,
   accuracy,
+  batchOf,
   evaluateMlp,
   gradcheck,
   initMlp,
@@ -408,6 +409,33 @@ Deno.test({
   },
 });
 
+Deno.test("batchOf: each batch keeps its own rows (the host buffer is reused)", async () => {
+  const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
+  const wasm = await createWasmKernel({ threads: 1 });
+  try {
+    const data = {
+      inputs: Float64Array.from({ length: 5 * 3 }, (_, i) => i),
+      labels: [0, 1, 2, 0, 1],
+    };
+    for (const kernel of [undefined, wasm]) {
+      for (const dtype of ["float64", "float32"] as const) {
+        const a = batchOf(data, [4, 0], 3, { kernel, dtype });
+        const b = batchOf(data, [1, 2, 3], 3, { kernel, dtype });
+        const c = batchOf({ inputs: Array.from(data.inputs), labels: data.labels }, [3], 3, {
+          kernel,
+          dtype,
+        });
+        assert.deepEqual(a.X.toArray(), [[12, 13, 14], [0, 1, 2]]);
+        assert.deepEqual(b.X.toArray(), [[3, 4, 5], [6, 7, 8], [9, 10, 11]]);
+        assert.deepEqual(c.X.toArray(), [[9, 10, 11]]);
+        assert.deepEqual(a.Y.toArray(), [[0, 1, 0], [1, 0, 0]]);
+      }
+    }
+  } finally {
+    wasm.destroy();
+  }
+});
+
 Deno.test("training on wasm frees each step's matrices and follows the ts trajectory", async () => {
   const { createWasmKernel } = await import("../kernels/wasm/mod.ts");
   const wasm = await createWasmKernel({ threads: 2 });
@@ -439,6 +467,13 @@ Deno.test("training on wasm frees each step's matrices and follows the ts trajec
       wasm.liveBlocks() - before <= kept,
       `${wasm.liveBlocks() - before} blocks live, expected at most ${kept}`,
     );
+    // Evaluation disposes each batch's matrices once it has read them.
+    const live = wasm.liveBlocks();
+    const evalWasm = await evaluateMlp(got.model, data, { batchSize: 32 });
+    assert.equal(wasm.liveBlocks(), live, "evaluateMlp left blocks live");
+    const evalTs = await evaluateMlp(want.model, data, { batchSize: 32 });
+    assert.ok(Math.abs(evalWasm.loss - evalTs.loss) < 1e-12);
+    assert.equal(evalWasm.accuracy, evalTs.accuracy);
     // The autodiff path wraps the parameters' storage in views: those are not freed,
     // so the caller's network stays readable there too, and the result agrees.
     const auto = await trainMlp(onWasm, data, { ...opts, method: "autodiff" as const });

@@ -27,6 +27,7 @@ export class Allocator {
   #top: number;
   #free = new Map<number, number[]>();
   #live = 0;
+  #liveBytes = 0;
   #onGrow: () => void;
 
   /** Manages `memory` from byte `heap` up; `onGrow` runs after the memory grows. */
@@ -40,6 +41,7 @@ export class Allocator {
   alloc(bytes: number): number {
     const size = sizeClass(bytes);
     this.#live++;
+    this.#liveBytes += size;
     const list = this.#free.get(size);
     if (list && list.length) return list.pop()!;
     const at = this.#top;
@@ -52,6 +54,7 @@ export class Allocator {
       const grow = Math.min(Math.max(need, Math.ceil(pages / 4)), MAX_PAGES - pages);
       if (grow < need) {
         this.#live--;
+        this.#liveBytes -= size;
         throw new RangeError(
           `Cannot allocate ${bytes} bytes in the wasm kernel: its memory would exceed 4 GiB ` +
             `(${(have / 2 ** 20).toFixed(0)} MiB in use or cached); dispose unused matrices`,
@@ -71,11 +74,17 @@ export class Allocator {
     if (!list) this.#free.set(size, list = []);
     list.push(ptr);
     this.#live--;
+    this.#liveBytes -= size;
   }
 
   /** Blocks allocated and not freed. */
   get live(): number {
     return this.#live;
+  }
+
+  /** Bytes of the blocks allocated and not freed. */
+  get liveBytes(): number {
+    return this.#liveBytes;
   }
 
   /** Bytes of the memory in use by live or cached blocks (the high-water mark). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Matrix } from "../matrix.ts";
+import { collect, type Matrix } from "../matrix.ts";
 import { checkMatrix } from "../ops/common.ts";
 import { lossOf, type Mlp, mlpForward } from "./model.ts";
 import { batchOf, checkDataset, type Dataset } from "./data.ts";
@@ -78,11 +78,19 @@ export async function evaluateMlp(
   let lossSum = 0, hits = 0;
   for (let s = 0; s < n; s += batch) {
     const idx = Int32Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
-    const { X, Y } = batchOf(data, idx, k, like);
-    const out = mlpForward(model, X);
-    const loss = lossOf(model.loss, out, Y);
-    lossSum += (await loss.readTypedArray())[0] * idx.length;
-    hits += correct(await out.readTypedArray(), k, data.labels, s);
+    // Each batch's matrices are disposed once read: kernels with their own memory
+    // reuse the blocks instead of growing by 10 MB per 1000 MNIST images.
+    const { result: { out, loss }, made } = collect(() => {
+      const { X, Y } = batchOf(data, idx, k, like);
+      const out = mlpForward(model, X);
+      return { out, loss: lossOf(model.loss, out, Y) };
+    });
+    try {
+      lossSum += (await loss.readTypedArray())[0] * idx.length;
+      hits += correct(await out.readTypedArray(), k, data.labels, s);
+    } finally {
+      for (const m of made) m.dispose();
+    }
   }
   return { loss: n === 0 ? NaN : lossSum / n, accuracy: n === 0 ? NaN : hits / n, count: n };
 }
