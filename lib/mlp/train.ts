@@ -155,7 +155,7 @@ export async function trainMlp(
       disposeExcept(made, [...params, ...state.velocity]);
       // Let the event loop turn now and then (timers, and the finalization callbacks
       // by which kernels with their own memory free unreachable matrices of callers).
-      if (globalStep % 32 === 31) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (globalStep % 32 === 31) await turnEventLoop();
       lossSum += value * X.rows;
       globalStep++;
       opts.onStep?.({
@@ -189,6 +189,23 @@ export async function trainMlp(
     opts.onEpoch?.(info);
   }
   return { model: withParams(model, params), state, history };
+}
+
+/**
+ * Resolves after one turn of the event loop, by a message to itself: a timer would do
+ * too, but nested timers are clamped to 4 ms (2.2 ms measured here, 1% of a float64
+ * MNIST epoch on wasm at one turn per 32 steps); a message is delivered in 0.04 ms.
+ */
+function turnEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** Disposes `temps` but not the storage of `keep` (an optimizer may return a gradient as its state). */
