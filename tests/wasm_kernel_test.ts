@@ -496,6 +496,46 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       }
     });
 
+    await t.step("a pending result writes over a disposed input only it reads", () => {
+      for (const dtype of DTYPES) {
+        const s: BroadcastShapes = { rows: 2, cols: 2, a: [2, 2], b: [2, 2] };
+        const baseline = wasm.liveBlocks();
+        const p = wasm.upload([1, 2, 3, 4], dtype);
+        const v = wasm.upload([10, 20, 30, 40], dtype);
+        // p read twice (one expression), then disposed: its block becomes the output's.
+        const sq = wasm.binary("mul", p, p, s);
+        const sum = wasm.binary("add", sq, p, s);
+        const next = wasm.binary("sub", sum, v, s);
+        wasm.dispose(p);
+        wasm.dispose(sq);
+        wasm.dispose(sum); // pending intermediates pin their inputs too
+        assert.equal(wasm.liveBlocks(), baseline + 2);
+        assert.deepEqual([...wasm.readSync(next)], [-8, -14, -18, -20]);
+        assert.equal(wasm.liveBlocks(), baseline + 2);
+        // Had p's block also been freed, these would land on it and overwrite next.
+        const w1 = wasm.upload([9, 9, 9, 9], dtype), w2 = wasm.upload([8, 8, 8, 8], dtype);
+        assert.deepEqual([...wasm.readSync(next)], [-8, -14, -18, -20]);
+        assert.deepEqual([...wasm.readSync(w1)], [9, 9, 9, 9]);
+        wasm.dispose(w1);
+        wasm.dispose(w2);
+        // q is read by two pending results: neither may write over it.
+        const q = wasm.upload([1, 2, 3, 4], dtype);
+        const first = wasm.binary("add", q, v, s);
+        const second = wasm.binary("mul", q, v, s);
+        wasm.dispose(q);
+        assert.deepEqual([...wasm.readSync(first)], [11, 22, 33, 44]);
+        assert.deepEqual([...wasm.readSync(second)], [10, 40, 90, 160]);
+        // A broadcast row of the output's length is not a candidate when shapes differ.
+        const row = wasm.upload([1, 2], dtype);
+        const grid = wasm.upload([1, 1, 1, 1], dtype);
+        const bc = wasm.binary("add", grid, row, { rows: 2, cols: 2, a: [2, 2], b: [1, 2] });
+        wasm.dispose(row);
+        assert.deepEqual([...wasm.readSync(bc)], [2, 3, 2, 3]);
+        for (const x of [next, v, first, second, grid, bc]) wasm.dispose(x);
+        assert.equal(wasm.liveBlocks(), baseline);
+      }
+    });
+
     await t.step("errors: foreign, disposed and bad arguments", async () => {
       const foreign = tsKernel.upload([1], "float64") as unknown as Parameters<
         WasmKernel["unary"]

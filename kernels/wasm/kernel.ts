@@ -149,12 +149,16 @@ export function makeWasmKernel(
       if (leaf.lazy) compute(l);
       return leaf.ptr;
     });
-    const ptr = s.length > 0 ? heap.alloc(bytes) : 0;
+    // The output goes over a disposed input that nothing else reads, if there is one.
+    const donor = s.length > 0 ? heap.donor(s) : null;
+    const ptr = donor ? donor.ptr : s.length > 0 ? heap.alloc(bytes) : 0;
     if (s.length > 0) {
       const words = heap.i32.subarray(PROGRAM / 4);
       const shape = writeProgram(expr, ptrs, module.ops[s.dtype], rows, cols, ptr, words);
       run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
     }
+    // The donor's block now belongs to s: its release (when s unpins it) frees nothing.
+    if (donor) donor.ptr = 0;
     heap.settle(s, ptr, bytes);
   }
 
