@@ -143,6 +143,14 @@ export interface Kernel<S extends Storage = Storage> {
    * later expressions read it instead of recomputing it; optional, for lazy kernels.
    */
   evaluate?(s: S): void;
+  /**
+   * Optional, for lazy kernels that can compute several pending results in one pass:
+   * `group` (pending results, in order) is computed together when the first of it is
+   * needed, each member written to its own storage. Inputs the members share are then
+   * read once. Values are unchanged; members that are computed already, or that the
+   * kernel cannot fit into one pass (another dtype or length), are computed alone.
+   */
+  evaluateTogether?(group: S[]): void;
 }
 
 /** Loads a kernel; may be async (WebGPU and WebAssembly initialise asynchronously). */

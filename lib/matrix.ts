@@ -521,6 +521,29 @@ export function realize(m: Matrix): Matrix {
   return m;
 }
 
+/**
+ * Internal: asks the kernel of `ms` to compute these pending results together, in
+ * one pass, when the first of them is needed (values are unchanged). Returns false,
+ * doing nothing, when the kernel has no such pass or the matrices are on several
+ * kernels; see {@link canEvaluateTogether}.
+ */
+export function evaluateTogether(ms: readonly Matrix[]): boolean {
+  const kernel = ms[0]?.kernel;
+  if (kernel?.evaluateTogether === undefined || ms.some((m) => m.kernel !== kernel)) return false;
+  kernel.evaluateTogether(ms.map(storageOf_));
+  return true;
+}
+
+/**
+ * Internal: whether `m`'s kernel computes several pending results in one pass. A
+ * caller that inlines one pending result into another and needs both should then
+ * group them with {@link evaluateTogether}, and else {@link realize} the inner one
+ * first, so that it is not computed twice.
+ */
+export function canEvaluateTogether(m: Matrix): boolean {
+  return m.kernel.evaluateTogether !== undefined;
+}
+
 /** Internal: behaviour that lives in higher layers (set by lib/ops). */
 export const hooks: { astype: (m: Matrix, dtype: DType) => Matrix } = {
   astype: (m, dtype) => {

@@ -536,6 +536,117 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       }
     });
 
+    await t.step(
+      "evaluateTogether: one pass, a later member reads an earlier's output",
+      async () => {
+        for (const dtype of DTYPES) {
+          const n = 3001; // several chunks, and an odd tail
+          const full: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, n] };
+          const bySc: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, 1] };
+          const host = <S extends Storage>(k: Kernel<S>, up: (v: ArrayLike<number>) => S) => {
+            const p = up(data(n, 1)), v = up(data(n, 2)), g = up(data(n, 3));
+            const mu = up([0.9]), lr = up([0.1]);
+            const muV = k.binary("mul", v, mu, bySc);
+            const vNew = k.binary("add", muV, g, full);
+            const step = k.binary("mul", vNew, lr, bySc);
+            const pNew = k.binary("sub", p, step, full);
+            return { p, v, g, muV, step, vNew, pNew };
+          };
+          // Reference values from the ts kernel.
+          const ts = host(tsKernel, (x) => tsKernel.upload(x, dtype));
+          const wantV = tsKernel.readSync(ts.vNew)!, wantP = tsKernel.readSync(ts.pNew)!;
+          const baseline = wasm.liveBlocks();
+          const made: WasmStorage[] = [];
+          const w = host(wasm, (x) => {
+            const s = wasm.upload(x, dtype);
+            made.push(s);
+            return s;
+          });
+          wasm.evaluateTogether([w.vNew, w.pNew]);
+          // The caller disposes the old values and the intermediates (which pin their
+          // inputs too): the outputs then go over p and v.
+          for (const s of [w.p, w.v, w.g, w.muV, w.step]) wasm.dispose(s);
+          const before = wasm.liveBlocks();
+          const gotP = wasm.readSync(w.pNew); // computes both
+          assert.equal(wasm.liveBlocks(), before - 1, "p and v reused, g freed");
+          const gotV = wasm.readSync(w.vNew); // already computed: no new block
+          assert.equal(wasm.liveBlocks(), before - 1);
+          assertClose(gotV, wantV, dtype, "velocity", { terms: 2 });
+          assertClose(gotP, wantP, dtype, "parameters", { terms: 4 });
+          // Blocks land where they should: new ones do not overwrite the outputs.
+          const other = wasm.upload(data(n, 4), dtype);
+          assertClose(wasm.readSync(w.pNew), wantP, dtype, "parameters, later", { terms: 4 });
+          for (const s of [...made, w.vNew, w.pNew, other]) wasm.dispose(s);
+          assert.equal(wasm.liveBlocks(), baseline);
+        }
+        // On a fresh kernel (no free blocks to hide a new one): the pass allocates
+        // nothing, because the parameters read the new velocity, which went over the old,
+        // instead of recomputing it from the old (which would pin it).
+        const fresh = await createWasmKernel({ threads: 1 });
+        try {
+          const dtype = "float64", n = 1000;
+          const full: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, n] };
+          const bySc: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, 1] };
+          const [p, v, g] = [1, 2, 3].map((seed) => fresh.upload(data(n, seed), dtype));
+          const mu = fresh.upload([0.9], dtype), lr = fresh.upload([0.1], dtype);
+          const muV = fresh.binary("mul", v, mu, bySc);
+          const vNew = fresh.binary("add", muV, g, full);
+          const step = fresh.binary("mul", vNew, lr, bySc);
+          const pNew = fresh.binary("sub", p, step, full);
+          fresh.evaluateTogether([vNew, pNew]);
+          for (const s of [p, v, g, muV, step]) fresh.dispose(s);
+          const top = fresh.memoryBytes();
+          fresh.evaluate(pNew);
+          assert.equal(fresh.memoryBytes(), top, "no block was allocated");
+          const [hp, hv, hg] = [1, 2, 3].map((seed) => data(n, seed));
+          const want = hp.map((x, i) => x - 0.1 * (0.9 * hv[i] + hg[i]));
+          assertClose(fresh.readSync(pNew), Float64Array.from(want), dtype, "fresh", { terms: 4 });
+        } finally {
+          fresh.destroy();
+        }
+      },
+    );
+
+    await t.step("evaluateTogether: members that do not fit are computed alone", () => {
+      const dtype = "float64";
+      const a = wasm.upload([1, 2, 3, 4, 5, 6], dtype), row = wasm.upload([10, 20, 30], dtype);
+      const b = wasm.upload([1, 2], dtype);
+      const grid23: BroadcastShapes = { rows: 2, cols: 3, a: [2, 3], b: [1, 3] };
+      const grid32: BroadcastShapes = { rows: 3, cols: 2, a: [3, 2], b: [1, 2] };
+      const x = wasm.binary("add", a, row, grid23); // 2 x 3 with a broadcast row
+      const y = wasm.binary("mul", a, b, grid32); // 3 x 2: another grid
+      const z = wasm.unary("neg", a); // flat: fits any grid
+      const shorter = wasm.unary("neg", b); // another length
+      const f32 = wasm.cast(a, "float32");
+      const other = wasm.unary("abs", f32); // another dtype
+      const done = wasm.upload([0, 0, 0, 0, 0, 0], dtype); // not pending: ignored
+      wasm.evaluateTogether([x, y, z, shorter, other, done]);
+      wasm.evaluateTogether([]); // nothing to do
+      assert.deepEqual([...wasm.readSync(x)], [11, 22, 33, 14, 25, 36]);
+      assert.deepEqual([...wasm.readSync(y)], [1, 4, 3, 8, 5, 12]);
+      assert.deepEqual([...wasm.readSync(z)], [-1, -2, -3, -4, -5, -6]);
+      assert.deepEqual([...wasm.readSync(shorter)], [-1, -2]);
+      assert.deepEqual([...wasm.readSync(other)], [1, 2, 3, 4, 5, 6]);
+      // A member disposed while pending is dropped from its group.
+      const p = wasm.unary("neg", a), q = wasm.unary("abs", a);
+      wasm.evaluateTogether([p, q]);
+      wasm.dispose(p);
+      assert.deepEqual([...wasm.readSync(q)], [1, 2, 3, 4, 5, 6]);
+      // A group too large for one program: each member is computed alone.
+      const same23: BroadcastShapes = { rows: 2, cols: 3, a: [2, 3], b: [2, 3] };
+      const big = Array.from({ length: 40 }, () => {
+        let e = wasm.unary("neg", a);
+        for (let j = 0; j < 10; j++) e = wasm.binary("add", e, a, same23);
+        return { e, want: Array.from({ length: 6 }, (_, k) => (k + 1) * 9) };
+      });
+      wasm.evaluateTogether(big.map((b) => b.e));
+      for (const { e, want } of big) assert.deepEqual([...wasm.readSync(e)], want);
+      for (const s of [a, row, b, x, y, z, shorter, f32, other, done, q, ...big.map((b) => b.e)]) {
+        wasm.dispose(s);
+      }
+      assert.throws(() => wasm.evaluateTogether([p]), /disposed/);
+    });
+
     await t.step("errors: foreign, disposed and bad arguments", async () => {
       const foreign = tsKernel.upload([1], "float64") as unknown as Parameters<
         WasmKernel["unary"]

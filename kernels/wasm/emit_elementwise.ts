@@ -8,7 +8,9 @@
  * elements of per-thread scratch). The grid is cut into work units of at most CHUNK
  * consecutive elements of one row; for each unit the interpreter computes every
  * slot's address and calls the instructions' loops in order through the function
- * table, the last one writing the output. Intermediate values never leave L1, so a
+ * table, the last one writing the output. A program may compute several outputs of
+ * the same grid (see {@link PROG}); each unit then runs them one after the other, so
+ * inputs they share are read from memory once per unit and from L1 after that. Intermediate values never leave L1, so a
  * fused chain such as relu(A) + B reads A and B once and writes once.
  *
  * Op loops have the signature (dst, a, b, vectors): `a` and `b` point at vectors or,
@@ -37,14 +39,18 @@ import { CHUNK, PROGRAM, scratchLayout } from "./layout.ts";
 /** Slot kinds of a program. */
 export const SLOT = { register: 0, full: 1, row: 2, col: 3, scalar: 4 } as const;
 
-/** Word offsets of a program's header; slots (kind, pointer) follow, then instructions. */
+/**
+ * Word offsets of a program's header; slots (kind, pointer) follow, then instructions
+ * (4 words each), then one (end, address) pair per output: output o is written by
+ * instruction end_o - 1, after the instructions from end_(o-1) (0 for the first) to it.
+ */
 export const PROG = {
   rows: 0,
   cols: 1,
   unitsPerRow: 2,
   slots: 3,
   instructions: 4,
-  out: 5,
+  outputs: 5,
   header: 8,
 } as const;
 
@@ -190,7 +196,10 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
     last,
   ] = f
     .localsOf("i32", 18);
-  const [nfull, rem, aAddr, bAddr, tail, outp, j, upr, cols] = f.localsOf("i32", 9);
+  const [nfull, rem, aAddr, bAddr, tail, outp, j, upr, cols, outs, o, otab] = f.localsOf(
+    "i32",
+    12,
+  );
   const g = local.get;
   const lay = scratchLayout();
   const word = (w: number) => i32.load(i32.const(0), PROGRAM + 4 * w);
@@ -214,7 +223,8 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
       instr,
       i32.add(i32.const(PROGRAM + 4 * PROG.header), i32.shl(g(nslot), i32.const(3))),
     ),
-    local.set(last, i32.add(g(instr), i32.shl(i32.sub(g(ninstr), i32.const(1)), i32.const(4)))),
+    local.set(otab, i32.add(g(instr), i32.shl(g(ninstr), i32.const(4)))),
+    local.set(outs, word(PROG.outputs)),
     local.set(upr, word(PROG.unitsPerRow)),
     local.set(cols, word(PROG.cols)),
     eachUnit(
@@ -264,48 +274,72 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
         i32.store(i32.add(g(slots), i32.shl(g(s), i32.const(2))), g(addr)),
       ),
       local.set(nvec, i32.shr_u(i32.add(g(len), i32.const(V.lanes - 1)), i32.const(lanesShift))),
-      // Every instruction but the last writes a register.
       local.set(ins, g(instr)),
-      ctl.block(
-        ctl.br_if(0, i32.ge_u(g(ins), g(last))),
-        ctl.loop(
-          call(
-            slotAddr(i32.load(g(ins), 4)),
-            slotAddr(i32.load(g(ins), 8)),
-            slotAddr(i32.load(g(ins), 12)),
-            g(nvec),
+      // Each output in turn, all on this unit: its instructions but the last write
+      // registers; the last writes the output.
+      forRange(
+        o,
+        i32.const(0),
+        g(outs),
+        i32.const(1),
+        local.set(
+          last,
+          i32.add(
+            g(instr),
+            i32.shl(
+              i32.sub(i32.load(i32.add(g(otab), i32.shl(g(o), i32.const(3)))), i32.const(1)),
+              i32.const(4),
+            ),
           ),
-          local.set(ins, i32.add(g(ins), i32.const(16))),
-          ctl.br_if(0, i32.lt_u(g(ins), g(last))),
         ),
+        ctl.block(
+          ctl.br_if(0, i32.ge_u(g(ins), g(last))),
+          ctl.loop(
+            call(
+              slotAddr(i32.load(g(ins), 4)),
+              slotAddr(i32.load(g(ins), 8)),
+              slotAddr(i32.load(g(ins), 12)),
+              g(nvec),
+            ),
+            local.set(ins, i32.add(g(ins), i32.const(16))),
+            ctl.br_if(0, i32.lt_u(g(ins), g(last))),
+          ),
+        ),
+        // The output: whole vectors in place, a partial one via `tail`.
+        local.set(
+          outp,
+          i32.add(
+            i32.load(i32.add(g(otab), i32.shl(g(o), i32.const(3))), 4),
+            i32.shl(g(base), sh),
+          ),
+        ),
+        local.set(nfull, i32.shr_u(g(len), i32.const(lanesShift))),
+        local.set(rem, i32.and(g(len), i32.const(V.lanes - 1))),
+        local.set(aAddr, slotAddr(i32.load(g(ins), 8))),
+        local.set(bAddr, slotAddr(i32.load(g(ins), 12))),
+        ctl.if(g(nfull), [call(g(outp), g(aAddr), g(bAddr), g(nfull))]),
+        ctl.if(g(rem), [
+          ctl.if(isVec(i32.load(g(ins), 8)), [
+            local.set(aAddr, i32.add(g(aAddr), i32.shl(g(nfull), i32.const(4)))),
+          ]),
+          ctl.if(isVec(i32.load(g(ins), 12)), [
+            local.set(bAddr, i32.add(g(bAddr), i32.shl(g(nfull), i32.const(4)))),
+          ]),
+          call(g(tail), g(aAddr), g(bAddr), i32.const(1)),
+          local.set(outp, i32.add(g(outp), i32.shl(g(nfull), i32.const(4)))),
+          forRange(
+            j,
+            i32.const(0),
+            g(rem),
+            i32.const(1),
+            V.storeScalar(
+              i32.add(g(outp), i32.shl(g(j), sh)),
+              V.loadScalar(i32.add(g(tail), i32.shl(g(j), sh))),
+            ),
+          ),
+        ]),
+        local.set(ins, i32.add(g(ins), i32.const(16))),
       ),
-      // The last writes the output: whole vectors in place, a partial one via `tail`.
-      local.set(outp, i32.add(word(PROG.out), i32.shl(g(base), sh))),
-      local.set(nfull, i32.shr_u(g(len), i32.const(lanesShift))),
-      local.set(rem, i32.and(g(len), i32.const(V.lanes - 1))),
-      local.set(aAddr, slotAddr(i32.load(g(ins), 8))),
-      local.set(bAddr, slotAddr(i32.load(g(ins), 12))),
-      ctl.if(g(nfull), [call(g(outp), g(aAddr), g(bAddr), g(nfull))]),
-      ctl.if(g(rem), [
-        ctl.if(isVec(i32.load(g(ins), 8)), [
-          local.set(aAddr, i32.add(g(aAddr), i32.shl(g(nfull), i32.const(4)))),
-        ]),
-        ctl.if(isVec(i32.load(g(ins), 12)), [
-          local.set(bAddr, i32.add(g(bAddr), i32.shl(g(nfull), i32.const(4)))),
-        ]),
-        call(g(tail), g(aAddr), g(bAddr), i32.const(1)),
-        local.set(outp, i32.add(g(outp), i32.shl(g(nfull), i32.const(4)))),
-        forRange(
-          j,
-          i32.const(0),
-          g(rem),
-          i32.const(1),
-          V.storeScalar(
-            i32.add(g(outp), i32.shl(g(j), sh)),
-            V.loadScalar(i32.add(g(tail), i32.shl(g(j), sh))),
-          ),
-        ),
-      ]),
     ),
   );
   return f;

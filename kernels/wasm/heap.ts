@@ -77,7 +77,15 @@ export class Heap {
   storage(dtype: DType, length: number): WasmStorage {
     const bytes = length * SIZE[dtype];
     const ptr = length > 0 ? this.#alloc.alloc(bytes) : 0;
-    const cell: Cell = { owner: this.owner, ptr, bytes, lazy: null, pins: 0, disposed: false };
+    const cell: Cell = {
+      owner: this.owner,
+      ptr,
+      bytes,
+      lazy: null,
+      pins: 0,
+      disposed: false,
+      group: null,
+    };
     const s = new WasmStorage(cell, dtype, length);
     if (ptr) {
       this.#registry.register(s, cell, cell);
@@ -96,7 +104,15 @@ export class Heap {
    */
   lazy(dtype: DType, lazy: Lazy): WasmStorage {
     for (const leaf of lazy.leaves) this.cell(leaf).pins++;
-    const cell: Cell = { owner: this.owner, ptr: 0, bytes: 0, lazy, pins: 0, disposed: false };
+    const cell: Cell = {
+      owner: this.owner,
+      ptr: 0,
+      bytes: 0,
+      lazy,
+      pins: 0,
+      disposed: false,
+      group: null,
+    };
     return new WasmStorage(cell, dtype, lazy.rows * lazy.cols);
   }
 
@@ -122,24 +138,39 @@ export class Heap {
   }
 
   /**
-   * A block that pending storage `s` may take over as its output: that of a leaf of
-   * the same dtype and length that was disposed and that only `s` still reads (every
-   * pin on it comes from `s`'s own leaves), or 0. Writing in place is safe because an
-   * element-wise program reads a leaf of the output's length only at the index it
-   * writes, and reads it first. It saves a fresh block's cache misses: a momentum SGD
-   * step's `p - lr v` reads the old parameters, disposed by then, and writes the new
-   * ones over them.
+   * Blocks that the pending results `group` (computed together, in this order, one
+   * work unit at a time; usually just one) may take over as their outputs.
+   * `readers[i]` holds the inputs member i's program reads. Member i may take an
+   * input of its own dtype and length that was disposed, that only the group still
+   * pins, and that no later member reads; else it gets null. Writing in place is then
+   * safe: a program reads an input of the output's length only at the index it
+   * writes, earlier members read it before, later ones not at all. It saves a fresh
+   * block's cache misses: a momentum SGD step's `p - lr v` reads the old parameters,
+   * disposed by then, and writes the new ones over them.
    */
-  donor(s: WasmStorage): Cell | null {
-    const leaves = this.cell(s).lazy!.leaves;
-    for (const leaf of leaves) {
-      const cell = this.cell(leaf);
-      if (
-        cell.disposed && cell.ptr !== 0 && leaf.dtype === s.dtype && leaf.length === s.length &&
-        cell.pins === leaves.reduce((n, l) => n + (l === leaf ? 1 : 0), 0)
-      ) return cell;
+  donors(group: readonly WasmStorage[], readers: readonly Set<WasmStorage>[]): (Cell | null)[] {
+    const pins = new Map<Cell, number>();
+    for (const s of group) {
+      for (const leaf of this.cell(s).lazy!.leaves) {
+        const cell = this.cell(leaf);
+        pins.set(cell, (pins.get(cell) ?? 0) + 1);
+      }
     }
-    return null;
+    const taken = new Set<Cell>();
+    return group.map((s, i) => {
+      for (const leaf of this.cell(s).lazy!.leaves) {
+        const cell = this.cell(leaf);
+        if (
+          !taken.has(cell) && cell.disposed && cell.ptr !== 0 && leaf.dtype === s.dtype &&
+          leaf.length === s.length && cell.pins === pins.get(cell) &&
+          readers.every((r, j) => j <= i || !r.has(leaf))
+        ) {
+          taken.add(cell);
+          return cell;
+        }
+      }
+      return null;
+    });
   }
 
   /** Gives computed pending storage `s` its block and unpins its inputs. */

@@ -32,7 +32,7 @@ import {
 import type { KernelModule } from "./module.ts";
 import type { ThreadPool } from "./pool.ts";
 import { type Expr, type Pattern, shiftLeaves, writeProgram } from "./program.ts";
-import { inlinable } from "../common/expr.ts";
+import { exprFlat, inlinable } from "../common/expr.ts";
 import type { WasmStorage } from "./storage.ts";
 
 /** The WebAssembly kernel: float64 and float32 in one shared memory, synchronous reads. */
@@ -49,6 +49,12 @@ export interface WasmKernel extends Kernel<WasmStorage> {
   dispose(s: WasmStorage): void;
   /** Computes `s` now if it is a pending element-wise result (reads do it anyway). */
   evaluate(s: WasmStorage): void;
+  /**
+   * Computes the pending results `group` in one pass, when the first of them is
+   * needed (see the `Kernel` interface); the element-wise interpreter runs a program
+   * with one output per member, member by member on each work unit.
+   */
+  evaluateTogether(group: WasmStorage[]): void;
   /** Blocks allocated and not yet freed. */
   liveBlocks(): number;
   /** Bytes of the memory in use by live or cached blocks. */
@@ -107,6 +113,52 @@ function checkDType(dtype: DType, action: string): void {
   }
 }
 
+/** Whether trees `a` and `b` compute the same values: same ops over the same inputs. */
+function sameExpr(a: Expr, b: Expr, leaves: readonly WasmStorage[]): boolean {
+  if (a.kind === "leaf" || b.kind === "leaf") {
+    // Indices past `leaves` are members' outputs: equal only if the same one.
+    return a.kind === "leaf" && b.kind === "leaf" && a.pattern === b.pattern &&
+      (a.index === b.index ||
+        (a.index < leaves.length && b.index < leaves.length &&
+          leaves[a.index] === leaves[b.index]));
+  }
+  if (a.kind === "unary" || b.kind === "unary") {
+    return a.kind === "unary" && b.kind === "unary" && a.op === b.op &&
+      sameExpr(a.a, b.a, leaves);
+  }
+  return a.op === b.op && sameExpr(a.a, b.a, leaves) && sameExpr(a.b, b.b, leaves);
+}
+
+/**
+ * `e` with every proper subtree that computes what `done` does replaced by a read of
+ * leaf `at` (the root stays: it writes an output).
+ */
+function reuse(e: Expr, done: Expr, leaves: readonly WasmStorage[], at: number): Expr {
+  const sub = (x: Expr): Expr =>
+    x.kind !== "leaf" && sameExpr(x, done, leaves)
+      ? { kind: "leaf", index: at, pattern: "full" }
+      : reuse(x, done, leaves, at);
+  switch (e.kind) {
+    case "leaf":
+      return e;
+    case "unary":
+      return { ...e, a: sub(e.a) };
+    case "binary":
+      return { ...e, a: sub(e.a), b: sub(e.b) };
+  }
+}
+
+/** The inputs tree `e` reads (indices past `leaves` are other members' outputs). */
+function leafSet(e: Expr, leaves: readonly WasmStorage[], into = new Set<WasmStorage>()) {
+  if (e.kind === "leaf") {
+    if (e.index < leaves.length) into.add(leaves[e.index]);
+  } else {
+    leafSet(e.a, leaves, into);
+    if (e.kind === "binary") leafSet(e.b, leaves, into);
+  }
+  return into;
+}
+
 /** Makes the kernel over an instantiated module, its memory and thread pool. */
 export function makeWasmKernel(
   module: KernelModule,
@@ -143,28 +195,79 @@ export function makeWasmKernel(
     return cell.ptr;
   }
 
+  /**
+   * Computes pending `s`, and in the same pass the pending results grouped with it by
+   * `evaluateTogether` that fit (same dtype and length; those with broadcast leaves
+   * on the same grid); the others stay pending.
+   */
   function compute(s: WasmStorage): void {
     const cell = heap.cell(s);
-    const { expr, leaves, rows, cols } = cell.lazy!;
-    const bytes = s.length * SIZE[s.dtype];
+    const group = cell.group ?? [s];
+    for (const m of group) heap.cell(m).group = null; // a group is computed once
     // Inputs may have been disposed since: pins keep their blocks until now. They
     // are computed (see operand), but a check costs nothing.
-    const ptrs = leaves.map((l) => {
-      const leaf = heap.cell(l);
-      if (leaf.lazy) compute(l);
-      return leaf.ptr;
+    for (const m of group) {
+      const lazy = heap.cell(m).lazy;
+      if (lazy) { for (const l of lazy.leaves) if (heap.cell(l).lazy) compute(l); }
+    }
+    if (!cell.lazy) return;
+    // The grid of a member with broadcast leaves ("RxC"), or null for one that runs on
+    // any grid. Members join if they match s and the first member with a grid.
+    const grid = (m: WasmStorage) => {
+      const lazy = heap.cell(m).lazy!;
+      return exprFlat(lazy.expr) ? null : `${lazy.rows}x${lazy.cols}`;
+    };
+    const pending = group.filter((m) =>
+      m === s || (heap.cell(m).lazy !== null && m.dtype === s.dtype && m.length === s.length)
+    );
+    const setter = grid(s) !== null ? s : pending.find((m) => grid(m) !== null) ?? s;
+    const want = grid(setter);
+    const members = pending.filter((m) => m === s || grid(m) === null || grid(m) === want);
+    const { rows: gr, cols: gc } = heap.cell(setter).lazy!;
+    const bytes = s.length * SIZE[s.dtype];
+    // One list of inputs for the program: every member's leaves, then each member's
+    // output (read by later members, below).
+    const leaves: WasmStorage[] = [];
+    let exprs = members.map((m) => {
+      const lazy = heap.cell(m).lazy!;
+      const e = shiftLeaves(lazy.expr, leaves.length);
+      leaves.push(...lazy.leaves);
+      return e;
     });
-    // The output goes over a disposed input that nothing else reads, if there is one.
-    const donor = s.length > 0 ? heap.donor(s) : null;
-    const ptr = donor ? donor.ptr : s.length > 0 ? heap.alloc(bytes) : 0;
+    const outLeaf = (i: number) => leaves.length + i;
+    // A later member that recomputes an earlier one's whole expression (the new
+    // parameters inline the new velocity) reads that member's output instead.
+    // (Latest first: a later member's tree may contain an earlier one's.)
+    exprs = exprs.map((e, i) =>
+      exprs.slice(0, i).reduceRight((t, earlier, j) => reuse(t, earlier, leaves, outLeaf(j)), e)
+    );
+    const readers = exprs.map((e) => leafSet(e, leaves));
+    // Each output goes over a disposed input that nothing else reads, if there is one.
+    const donors = s.length > 0 ? heap.donors(members, readers) : members.map(() => null);
+    const ptrs: number[] = [];
     if (s.length > 0) {
       const words = heap.i32.subarray(PROGRAM / 4);
-      const shape = writeProgram(expr, ptrs, module.ops[s.dtype], rows, cols, ptr, words);
-      run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
+      try {
+        const outputs = members.map((_, i) => {
+          const out = donors[i]?.ptr ?? heap.alloc(bytes);
+          ptrs.push(out);
+          return { expr: exprs[i], out };
+        });
+        const leafPtrs = [...leaves.map((l) => heap.cell(l).ptr), ...ptrs];
+        const shape = writeProgram(outputs, leafPtrs, module.ops[s.dtype], gr, gc, words);
+        run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
+      } catch (e) {
+        ptrs.forEach((ptr, i) => donors[i] === null && heap.free(ptr, bytes));
+        // A program too large for several outputs (or no memory for them): s alone.
+        if (members.length > 1 && e instanceof RangeError) return compute(s);
+        throw e;
+      }
     }
-    // The donor's block now belongs to s: its release (when s unpins it) frees nothing.
-    if (donor) donor.ptr = 0;
-    heap.settle(s, ptr, bytes);
+    members.forEach((m, i) => {
+      // A donor's block now belongs to m: its release (when m unpins it) frees nothing.
+      if (donors[i]) donors[i]!.ptr = 0;
+      heap.settle(m, ptrs[i] ?? 0, bytes);
+    });
   }
 
   /** `s` as an operand on a rows x cols grid: its expression inlined if pending. */
@@ -416,6 +519,13 @@ export function makeWasmKernel(
     },
     evaluate(s: WasmStorage): void {
       ptrOf(s, "evaluate");
+    },
+    evaluateTogether(group: WasmStorage[]): void {
+      live("evaluateTogether");
+      const pending = group.filter((s) => heap.check(s, "evaluateTogether").lazy !== null);
+      if (new Set(pending).size < 2) return;
+      const members = [...new Set(pending)];
+      for (const s of members) heap.cell(s).group = members;
     },
     liveBlocks: () => heap.live - baseline,
     memoryBytes: () => heap.top,

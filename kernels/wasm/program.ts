@@ -26,17 +26,23 @@ export interface ProgramShape {
   units: number;
 }
 
+/** One output of a program: its expression and the address it is written to. */
+export interface ProgramOutput {
+  expr: Expr;
+  out: number;
+}
+
 /**
- * Writes the program for `expr` over leaves at addresses `ptrs` into `words` (the
- * PROGRAM area) and returns its work-unit grid. `out` is the output's address.
+ * Writes the program computing `outputs` (expressions over leaves at addresses
+ * `ptrs`, on one rows x cols grid; each unit computes them in order) into `words`
+ * (the PROGRAM area) and returns its work-unit grid.
  */
 export function writeProgram(
-  expr: Expr,
+  outputs: readonly ProgramOutput[],
   ptrs: readonly number[],
   table: OpTable,
   rows: number,
   cols: number,
-  out: number,
   words: Int32Array,
 ): ProgramShape {
   const n = rows * cols;
@@ -46,10 +52,12 @@ export function writeProgram(
     else if (e.kind === "unary") visit(e.a);
     else (visit(e.a), visit(e.b));
   };
-  visit(expr);
+  for (const o of outputs) visit(o.expr);
   if (patterns.every((p) => p === "full" || p === "scalar")) (rows = 1, cols = n);
   const leafCount = ptrs.length;
-  const slotKinds: number[] = patterns.map((p) => SLOT[p]);
+  // Inputs no output reads (an earlier output's inputs, when a later one reads that
+  // output instead of recomputing it) stay in the table as scalars, never read.
+  const slotKinds: number[] = Array.from(ptrs, (_, i) => SLOT[patterns[i] ?? "scalar"]);
   const slotPtrs: number[] = [...ptrs];
   const instructions: number[][] = [];
   const freeRegs: number[] = [];
@@ -82,9 +90,10 @@ export function writeProgram(
     instructions.push([fn, dst, a, b]);
     return dst;
   };
-  emit(expr);
+  // An output's last instruction writes the output, not its register: free it for the next.
+  const ends = outputs.map((o) => (release(emit(o.expr)), instructions.length));
   const slots = slotKinds.length;
-  const length = PROG.header + 2 * slots + 4 * instructions.length;
+  const length = PROG.header + 2 * slots + 4 * instructions.length + 2 * outputs.length;
   if (4 * length > PROGRAM_BYTES) {
     throw new RangeError("Cannot run an element-wise expression this large");
   }
@@ -94,12 +103,16 @@ export function writeProgram(
   words[PROG.unitsPerRow] = unitsPerRow;
   words[PROG.slots] = slots;
   words[PROG.instructions] = instructions.length;
-  words[PROG.out] = out;
+  words[PROG.outputs] = outputs.length;
   for (let s = 0; s < slots; s++) {
     words[PROG.header + 2 * s] = slotKinds[s];
     words[PROG.header + 2 * s + 1] = slotPtrs[s];
   }
   let w = PROG.header + 2 * slots;
   for (const ins of instructions) for (const x of ins) words[w++] = x;
+  outputs.forEach((o, i) => {
+    words[w++] = ends[i];
+    words[w++] = o.out;
+  });
   return { rows, cols, units: rows * unitsPerRow };
 }

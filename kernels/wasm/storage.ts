@@ -30,6 +30,11 @@ export interface Cell {
   pins: number;
   /** `dispose` was called: later uses throw; the block goes once unpinned. */
   disposed: boolean;
+  /**
+   * Pending results to compute with this one in a single pass (see the kernel's
+   * `evaluateTogether`), in order, this one included; cleared when computed.
+   */
+  group: WasmStorage[] | null;
 }
 
 let cellOfStorage: (s: WasmStorage) => Cell;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Matrix, realize } from "../matrix.ts";
+import { canEvaluateTogether, evaluateTogether, type Matrix, realize } from "../matrix.ts";
 import { checkMatrix } from "../ops/common.ts";
 import { add, scale, sub } from "../ops/mod.ts";
 import { shapeStr } from "../errors.ts";
@@ -133,14 +133,21 @@ export function sgd(opts: SgdOptions): Optimizer {
         }
         if (wd > 0) g = add(g, scale(p, wd));
         let d = g;
+        // The update below and the next step both read the velocity. Where the kernel
+        // computes several pending results in one pass (wasm), it stays pending and is
+        // computed with the new parameters, which inline it: one sweep reads p, v and g
+        // and writes both, over the old ones if the caller has disposed those by then
+        // (trainMlp does). Elsewhere it is computed now, so that the two reads do not
+        // each recompute it (and chain every past g).
+        const together = mu > 0 && canEvaluateTogether(p);
         if (mu > 0) {
-          // Computed now: the update below and the next step both read the velocity,
-          // and inlining it into both would recompute it (and chain every past g).
-          const v = realize(hasV ? add(scale(state.velocity[i], mu), g) : g);
-          newV.push(v);
-          d = nesterov ? add(g, scale(v, mu)) : v;
+          const v = hasV ? add(scale(state.velocity[i], mu), g) : g;
+          newV.push(together ? v : realize(v));
+          d = nesterov ? add(g, scale(newV[i], mu)) : newV[i];
         }
         newP.push(sub(p, scale(d, lr)));
+        // The velocity first: the parameters' pass then reads it instead of recomputing.
+        if (together) evaluateTogether([newV[i], newP[i]]);
       });
       return {
         params: Object.freeze(newP),
