@@ -13,7 +13,7 @@
  * The microkernel keeps the mr x nr tile in mr * nv v128 locals and per k step loads
  * nv vectors of B and broadcasts each A value (a splat load, or one vector load and
  * lane shuffles), then multiplies and adds (relaxed-SIMD madd where enabled); the k
- * loop is unrolled twice. The float64 kernel broadcasts nothing: see {@link swapKernel}. Edge tiles go through a scratch tile. The transpose flags
+ * loop is unrolled twice. The float64 kernel broadcasts nothing: see {@link swapForm}. Edge tiles go through a scratch tile. The transpose flags
  * only change the strides the packing reads with. Each element of C is summed by one
  * thread in the same order whatever the thread count, so results do not depend on it.
  *
@@ -469,9 +469,21 @@ function packer(V: FloatSimd, r: number): Func {
   return f;
 }
 
+/** The accumulators of a microkernel tile, one k step, and the tile's rows. */
+interface TileForm {
+  /** Every accumulator (zeroed first). */
+  accs: number[];
+  /** Code for k step `s` of the unrolled pair (0 or 1). */
+  step: (s: number) => Code;
+  /** The v128 holding vector j of row i of the finished tile. */
+  row: (i: number, j: number) => Code;
+}
+
 /**
  * `(ap, bp, kc, c, ldc, acc)`: the mr x nr tile C (row stride ldc bytes) gets
- * `Ap Bp`, added to what C holds when acc is non-zero.
+ * `Ap Bp`, added to what C holds when acc is non-zero. The k loop, unrolled twice,
+ * and the store are shared; `mode` picks how a step reads A ({@link broadcastForm},
+ * {@link swapForm}).
  */
 function microkernel(
   V: FloatSimd,
@@ -479,74 +491,86 @@ function microkernel(
   nv: number,
   mode: "splat" | "vector" | "swap",
 ): Func {
-  if (mode === "swap") {
-    if (V.lanes !== 2 || mr % 2 !== 0) {
-      throw new Error(`the swap microkernel needs two lanes and an even mr, got ${V.lanes}, ${mr}`);
-    }
-    return swapKernel(V, mr, nv);
-  }
-  const vectorA = mode === "vector";
   const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
   const [ap, bp, kc, c, ldc, acc] = [0, 1, 2, 3, 4, 5];
-  const cs = Array.from({ length: mr }, () => f.localsOf("v128", nv));
-  const bs = f.localsOf("v128", nv);
-  const av = f.local("v128");
   const [end, crow] = f.localsOf("i32", 2);
   const g = local.get;
   const nr = nv * V.lanes;
-  const sp = f.local("v128");
-  const lanePattern = (l: number) =>
-    Array.from({ length: 16 }, (_, i) => l * V.size + (i % V.size));
-  const step = (s: number): number[] =>
-    seq(
-      ...bs.map((bl, j) => local.set(bl, v128.load(g(bp), (s * nr + j * V.lanes) * V.size))),
-      ...cs.flatMap((row, i) => {
-        const lane = i % V.lanes;
-        const splat = vectorA
-          ? seq(
-            lane === 0 ? local.set(av, v128.load(g(ap), (s * mr + i) * V.size)) : [],
-            local.set(sp, v128.shuffle(g(av), g(av), lanePattern(lane))),
-          )
-          : local.set(sp, V.loadSplat(g(ap), (s * mr + i) * V.size));
-        return [splat, ...row.map((cl, j) => local.set(cl, V.madd(g(sp), g(bs[j]), g(cl))))];
-      }),
-    );
+  const form = mode === "swap"
+    ? swapForm(V, f, mr, nv, ap, bp)
+    : broadcastForm(V, f, mr, nv, ap, bp, mode === "vector");
   const zero = V.constant(0);
+  const store = (add: boolean) =>
+    Array.from({ length: mr }, (_, i) =>
+      seq(
+        ...Array.from({ length: nv }, (_, j) =>
+          v128.store(
+            g(crow),
+            add ? V.add(v128.load(g(crow), j * 16), form.row(i, j)) : form.row(i, j),
+            j * 16,
+          )),
+        local.set(crow, i32.add(g(crow), g(ldc))),
+      ));
   f.body = seq(
-    ...cs.flat().map((cl) => local.set(cl, zero)),
+    ...form.accs.map((cl) => local.set(cl, zero)),
     // end = ap + (kc & ~1) * mr * size: two steps per iteration, then one odd step.
     local.set(end, i32.add(g(ap), i32.mul(i32.and(g(kc), i32.const(-2)), i32.const(mr * V.size)))),
     ctl.block(
       ctl.br_if(0, i32.ge_u(g(ap), g(end))),
       ctl.loop(
-        step(0),
-        step(1),
+        form.step(0),
+        form.step(1),
         local.set(ap, i32.add(g(ap), i32.const(2 * mr * V.size))),
         local.set(bp, i32.add(g(bp), i32.const(2 * nr * V.size))),
         ctl.br_if(0, i32.lt_u(g(ap), g(end))),
       ),
     ),
-    ctl.if(i32.and(g(kc), i32.const(1)), [step(0)]),
+    ctl.if(i32.and(g(kc), i32.const(1)), [form.step(0)]),
     local.set(crow, g(c)),
-    ctl.if(
-      g(acc),
-      cs.map((row) =>
-        seq(
-          ...row.map((cl, j) =>
-            v128.store(g(crow), V.add(v128.load(g(crow), j * 16), g(cl)), j * 16)
-          ),
-          local.set(crow, i32.add(g(crow), g(ldc))),
-        )
-      ),
-      cs.map((row) =>
-        seq(
-          ...row.map((cl, j) => v128.store(g(crow), g(cl), j * 16)),
-          local.set(crow, i32.add(g(crow), g(ldc))),
-        )
-      ),
-    ),
+    ctl.if(g(acc), store(true), store(false)),
   );
   return f;
+}
+
+/**
+ * The tile as mr x nv accumulators: per k step, nv vectors of B and each A value
+ * broadcast to all lanes (a splat load, or with `vectorA` one vector load and lane
+ * shuffles).
+ */
+function broadcastForm(
+  V: FloatSimd,
+  f: Func,
+  mr: number,
+  nv: number,
+  ap: number,
+  bp: number,
+  vectorA: boolean,
+): TileForm {
+  const cs = Array.from({ length: mr }, () => f.localsOf("v128", nv));
+  const bs = f.localsOf("v128", nv);
+  const [av, sp] = f.localsOf("v128", 2);
+  const g = local.get;
+  const nr = nv * V.lanes;
+  const lanePattern = (l: number) =>
+    Array.from({ length: 16 }, (_, i) => l * V.size + (i % V.size));
+  return {
+    accs: cs.flat(),
+    step: (s) =>
+      seq(
+        ...bs.map((bl, j) => local.set(bl, v128.load(g(bp), (s * nr + j * V.lanes) * V.size))),
+        ...cs.flatMap((row, i) => {
+          const lane = i % V.lanes;
+          const splat = vectorA
+            ? seq(
+              lane === 0 ? local.set(av, v128.load(g(ap), (s * mr + i) * V.size)) : [],
+              local.set(sp, v128.shuffle(g(av), g(av), lanePattern(lane))),
+            )
+            : local.set(sp, V.loadSplat(g(ap), (s * mr + i) * V.size));
+          return [splat, ...row.map((cl, j) => local.set(cl, V.madd(g(sp), g(bs[j]), g(cl))))];
+        }),
+      ),
+    row: (i, j) => g(cs[i][j]),
+  };
 }
 
 /** `(tile, c, ldc, h, w, acc)`: copies the h x w corner of a tile nr wide into C. */
@@ -590,69 +614,48 @@ function edgeStore(V: FloatSimd, nr: number): Func {
 }
 
 /**
- * The `swap` form of {@link microkernel} (two lanes, mr even). Per k step, for each
+ * The `swap` form of {@link microkernel} (two lanes, mr even): no broadcast. Per k step, for each
  * pair of rows p it loads a = (A[2p], A[2p+1]) and forms s = (A[2p+1], A[2p]); with
  * b = (B[2j], B[2j+1]) it adds a * b to d[p][j], which holds (C[2p][2j], C[2p+1][2j+1]),
  * and s * b to x[p][j], which holds (C[2p+1][2j], C[2p][2j+1]). Each lane is one
  * element of C summed in the same order as the splat form, so results are identical.
- * The store takes row 2p as (d lane 0, x lane 1) and row 2p + 1 as (x lane 0, d lane 1).
+ * Row 2p of the tile is (d lane 0, x lane 1) and row 2p + 1 is (x lane 0, d lane 1).
  */
-function swapKernel(V: FloatSimd, mr: number, nv: number): Func {
-  const f = new Func(["i32", "i32", "i32", "i32", "i32", "i32"]);
-  const [ap, bp, kc, c, ldc, acc] = [0, 1, 2, 3, 4, 5];
+function swapForm(
+  V: FloatSimd,
+  f: Func,
+  mr: number,
+  nv: number,
+  ap: number,
+  bp: number,
+): TileForm {
+  if (V.lanes !== 2 || mr % 2 !== 0) {
+    throw new Error(`the swap microkernel needs two lanes and an even mr, got ${V.lanes}, ${mr}`);
+  }
   const pairs = mr / 2;
   const ds = Array.from({ length: pairs }, () => f.localsOf("v128", nv));
   const xs = Array.from({ length: pairs }, () => f.localsOf("v128", nv));
   const bs = f.localsOf("v128", nv);
   const [av, sa] = f.localsOf("v128", 2);
-  const [end, crow] = f.localsOf("i32", 2);
   const g = local.get;
   const nr = nv * 2;
   const swap = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-  const step = (s: number): number[] =>
-    seq(
-      ...ds.flatMap((drow, p) => [
-        local.set(av, v128.load(g(ap), (s * mr + 2 * p) * 8)),
-        local.set(sa, v128.shuffle(g(av), g(av), swap)),
-        ...drow.flatMap((dl, j) => [
-          p === 0 ? local.set(bs[j], v128.load(g(bp), (s * nr + j * 2) * 8)) : [],
-          local.set(dl, V.madd(g(av), g(bs[j]), g(dl))),
-          local.set(xs[p][j], V.madd(g(sa), g(bs[j]), g(xs[p][j]))),
-        ]),
-      ]),
-    );
-  const zero = V.constant(0);
   const lo = [0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31];
   const hi = [16, 17, 18, 19, 20, 21, 22, 23, 8, 9, 10, 11, 12, 13, 14, 15];
-  const rowOf = (p: number, j: number, r: number) =>
-    v128.shuffle(g(ds[p][j]), g(xs[p][j]), r === 0 ? lo : hi);
-  f.body = seq(
-    ...[...ds.flat(), ...xs.flat()].map((cl) => local.set(cl, zero)),
-    local.set(end, i32.add(g(ap), i32.mul(i32.and(g(kc), i32.const(-2)), i32.const(mr * 8)))),
-    ctl.block(
-      ctl.br_if(0, i32.ge_u(g(ap), g(end))),
-      ctl.loop(
-        step(0),
-        step(1),
-        local.set(ap, i32.add(g(ap), i32.const(2 * mr * 8))),
-        local.set(bp, i32.add(g(bp), i32.const(2 * nr * 8))),
-        ctl.br_if(0, i32.lt_u(g(ap), g(end))),
+  return {
+    accs: [...ds.flat(), ...xs.flat()],
+    step: (s) =>
+      seq(
+        ...ds.flatMap((drow, p) => [
+          local.set(av, v128.load(g(ap), (s * mr + 2 * p) * 8)),
+          local.set(sa, v128.shuffle(g(av), g(av), swap)),
+          ...drow.flatMap((dl, j) => [
+            p === 0 ? local.set(bs[j], v128.load(g(bp), (s * nr + j * 2) * 8)) : [],
+            local.set(dl, V.madd(g(av), g(bs[j]), g(dl))),
+            local.set(xs[p][j], V.madd(g(sa), g(bs[j]), g(xs[p][j]))),
+          ]),
+        ]),
       ),
-    ),
-    ctl.if(i32.and(g(kc), i32.const(1)), [step(0)]),
-    local.set(crow, g(c)),
-    ...ds.flatMap((drow, p) =>
-      [0, 1].flatMap((r) => [
-        ...drow.map((_, j) =>
-          ctl.if(
-            g(acc),
-            [v128.store(g(crow), V.add(v128.load(g(crow), j * 16), rowOf(p, j, r)), j * 16)],
-            [v128.store(g(crow), rowOf(p, j, r), j * 16)],
-          )
-        ),
-        local.set(crow, i32.add(g(crow), g(ldc))),
-      ])
-    ),
-  );
-  return f;
+    row: (i, j) => v128.shuffle(g(ds[i >> 1][j]), g(xs[i >> 1][j]), i % 2 === 0 ? lo : hi),
+  };
 }
