@@ -140,7 +140,8 @@ export class Heap {
   /**
    * Blocks that the pending results `group` (computed together, in this order, one
    * work unit at a time; usually just one) may take over as their outputs.
-   * `readers[i]` holds the inputs member i's program reads. Member i may take an
+   * `readers[i]` holds the inputs member i's program reads (may be empty for a lone
+   * member: nothing reads after it). Member i may take an
    * input of its own dtype and length that was disposed, that only the group still
    * pins, and that no later member reads; else it gets null. Writing in place is then
    * safe: a program reads an input of the output's length only at the index it

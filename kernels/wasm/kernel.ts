@@ -211,26 +211,16 @@ export function makeWasmKernel(
       if (lazy) { for (const l of lazy.leaves) if (heap.cell(l).lazy) compute(l); }
     }
     if (!cell.lazy) return;
-    // The grid of a member with broadcast leaves ("RxC"), or null for one that runs on
-    // any grid. Members join if they match s and the first member with a grid.
-    const grid = (m: WasmStorage) => {
-      const lazy = heap.cell(m).lazy!;
-      return exprFlat(lazy.expr) ? null : `${lazy.rows}x${lazy.cols}`;
-    };
-    const pending = group.filter((m) =>
-      m === s || (heap.cell(m).lazy !== null && m.dtype === s.dtype && m.length === s.length)
-    );
-    const setter = grid(s) !== null ? s : pending.find((m) => grid(m) !== null) ?? s;
-    const want = grid(setter);
-    const members = pending.filter((m) => m === s || grid(m) === null || grid(m) === want);
-    const { rows: gr, cols: gc } = heap.cell(setter).lazy!;
+    const { members, rows: gr, cols: gc } = group.length === 1
+      ? { members: group, rows: cell.lazy.rows, cols: cell.lazy.cols }
+      : joinable(s, group);
     const bytes = s.length * SIZE[s.dtype];
     // One list of inputs for the program: every member's leaves, then each member's
     // output (read by later members, below).
     const leaves: WasmStorage[] = [];
     let exprs = members.map((m) => {
       const lazy = heap.cell(m).lazy!;
-      const e = shiftLeaves(lazy.expr, leaves.length);
+      const e = leaves.length === 0 ? lazy.expr : shiftLeaves(lazy.expr, leaves.length);
       leaves.push(...lazy.leaves);
       return e;
     });
@@ -241,7 +231,8 @@ export function makeWasmKernel(
     exprs = exprs.map((e, i) =>
       exprs.slice(0, i).reduceRight((t, earlier, j) => reuse(t, earlier, leaves, outLeaf(j)), e)
     );
-    const readers = exprs.map((e) => leafSet(e, leaves));
+    // What each member reads, for the donors (a lone result has no later reader).
+    const readers = members.length > 1 ? exprs.map((e) => leafSet(e, leaves)) : [];
     // Each output goes over a disposed input that nothing else reads, if there is one.
     const donors = s.length > 0 ? heap.donors(members, readers) : members.map(() => null);
     const ptrs: number[] = [];
@@ -268,6 +259,32 @@ export function makeWasmKernel(
       if (donors[i]) donors[i]!.ptr = 0;
       heap.settle(m, ptrs[i] ?? 0, bytes);
     });
+  }
+
+  /**
+   * The members of `group` that pending `s` can compute with in one program, in
+   * order, and their grid: pending, of s's dtype and length, and flat (any grid) or
+   * on the grid of s or, if s is flat, of the first member with broadcast leaves.
+   */
+  function joinable(
+    s: WasmStorage,
+    group: readonly WasmStorage[],
+  ): { members: WasmStorage[]; rows: number; cols: number } {
+    const grid = (m: WasmStorage) => {
+      const lazy = heap.cell(m).lazy!;
+      return exprFlat(lazy.expr) ? null : `${lazy.rows}x${lazy.cols}`;
+    };
+    const pending = group.filter((m) =>
+      m === s || (heap.cell(m).lazy !== null && m.dtype === s.dtype && m.length === s.length)
+    );
+    const setter = grid(s) !== null ? s : pending.find((m) => grid(m) !== null) ?? s;
+    const want = grid(setter);
+    const { rows, cols } = heap.cell(setter).lazy!;
+    return {
+      members: pending.filter((m) => m === s || grid(m) === null || grid(m) === want),
+      rows,
+      cols,
+    };
   }
 
   /** `s` as an operand on a rows x cols grid: its expression inlined if pending. */
@@ -522,9 +539,10 @@ export function makeWasmKernel(
     },
     evaluateTogether(group: WasmStorage[]): void {
       live("evaluateTogether");
-      const pending = group.filter((s) => heap.check(s, "evaluateTogether").lazy !== null);
-      if (new Set(pending).size < 2) return;
-      const members = [...new Set(pending)];
+      const members = [
+        ...new Set(group.filter((s) => heap.check(s, "evaluateTogether").lazy !== null)),
+      ];
+      if (members.length < 2) return;
       for (const s of members) heap.cell(s).group = members;
     },
     liveBlocks: () => heap.live - baseline,
