@@ -644,7 +644,13 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       for (const s of [a, row, b, x, y, z, shorter, f32, other, done, q, ...big.map((b) => b.e)]) {
         wasm.dispose(s);
       }
-      assert.throws(() => wasm.evaluateTogether([p]), /disposed/);
+      assert.throws(() => wasm.evaluateTogether([p]), /evaluateTogether.*disposed/);
+      const foreign = tsKernel.upload([1], "float64") as unknown as WasmStorage;
+      assert.throws(() => wasm.evaluateTogether([foreign]), /another kernel/);
+      assert.throws(
+        () => wasm.evaluateTogether(null as unknown as WasmStorage[]),
+        /group must be an array/,
+      );
     });
 
     await t.step("errors: foreign, disposed and bad arguments", async () => {

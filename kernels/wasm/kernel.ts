@@ -539,6 +539,11 @@ export function makeWasmKernel(
     },
     evaluateTogether(group: WasmStorage[]): void {
       live("evaluateTogether");
+      if (!Array.isArray(group)) {
+        throw new TypeError(
+          "Cannot evaluateTogether on the wasm kernel: group must be an array of storage",
+        );
+      }
       const members = [
         ...new Set(group.filter((s) => heap.check(s, "evaluateTogether").lazy !== null)),
       ];
