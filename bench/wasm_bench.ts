@@ -58,8 +58,17 @@ function matmulCase(n: number, dtype: DType): Record<string, () => void> {
   return {
     naive,
     ts: () => void tsKernel.matmul(ta, tb, sizes),
-    "wasm 1 thread": () => wasm1.dispose(wasm1.matmul(a1, b1, sizes)),
-    [`wasm ${cores} threads`]: () => wasmN.dispose(wasmN.matmul(aN, bN, sizes)),
+    // Products are pending until needed: evaluate, then free.
+    "wasm 1 thread": () => {
+      const c = wasm1.matmul(a1, b1, sizes);
+      wasm1.evaluate(c);
+      wasm1.dispose(c);
+    },
+    [`wasm ${cores} threads`]: () => {
+      const c = wasmN.matmul(aN, bN, sizes);
+      wasmN.evaluate(c);
+      wasmN.dispose(c);
+    },
   };
 }
 

@@ -653,6 +653,128 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       );
     });
 
+    await t.step(
+      "a pending product runs the element-wise results over it as its epilogue",
+      async () => {
+        // The same results, bit for bit, as the product computed first (epilogues off),
+        // and close to the ts kernel; every path of the epilogue: blocks of whole rows in
+        // per-thread scratch (the product disposed) or in place (the product kept), blocks
+        // of some columns, several passes over k, too narrow blocks, another grid.
+        const plain = await createWasmKernel({ threads: 2, epilogues: false });
+        const single = await createWasmKernel({ threads: 1 });
+        const cases: [WasmKernel, number, number, number, boolean, boolean][] = [
+          [threaded, 150, 203, 24, false, false], // whole rows: packed op(B) is small
+          [threaded, 150, 203, 24, true, true],
+          [threaded, 384, 770, 200, false, true], // 6 column blocks of 132 columns
+          [threaded, 128, 500, 300, false, false], // 44-column blocks: no epilogue
+          [single, 37, 45, 9, true, false],
+          [passes, 70, 130, 600, false, false], // the epilogue on the last of 3 passes only
+        ];
+        for (const dtype of DTYPES) {
+          for (const [kernel, m, n, k, transA, transB] of cases) {
+            const label = `${dtype} ${m}x${n}x${k} ${kernel.threads} threads`;
+            const sizes: MatmulSizes = { m, n, k, transA, transB };
+            const full = { rows: m, cols: n, a: [m, n], b: [m, n] } as BroadcastShapes;
+            const byRow = { ...full, b: [1, n] } as BroadcastShapes;
+            const byCol = { ...full, b: [m, 1] } as BroadcastShapes;
+            const byScalar = { ...full, b: [1, 1] } as BroadcastShapes;
+            const flat = { rows: 1, cols: m * n, a: [1, m * n], b: [1, m * n] } as BroadcastShapes;
+            // relu(P + row) * col - q; the momentum step v' = mu v + P, p' = p - lr v'
+            // (grouped); P + q on a flat grid (not P's: computed first).
+            // "alone": only e reads the product, disposed (its blocks stay in scratch);
+            // "group": every result, P disposed, the momentum pair read first; "kept":
+            // every result and P, e read first.
+            type Mode = "alone" | "group" | "kept";
+            const build = <S extends Storage>(kk: Kernel<S>, mode: Mode) => {
+              const made: S[] = []; // inputs and intermediates, disposed below
+              const mk = (x: S) => (made.push(x), x);
+              const up = (len: number, seed: number) => mk(kk.upload(data(len, seed), dtype));
+              const [a, b] = [up(m * k, m + k), up(k * n, n + 2 * k)];
+              const [row, col, q, v, p] = [
+                up(n, 3),
+                up(m, 4),
+                up(m * n, 5),
+                up(m * n, 6),
+                up(m * n, 7),
+              ];
+              const [mu, lr] = [mk(kk.upload([0.9], dtype)), mk(kk.upload([0.1], dtype))];
+              const P = kk.matmul(a, b, sizes);
+              const sum = mk(kk.binary("add", P, row, byRow));
+              const scaled = mk(kk.binary("mul", mk(kk.unary("relu", sum)), col, byCol));
+              const e = kk.binary("sub", scaled, q, full);
+              if (mode === "alone") {
+                for (const x of [...made, P]) kk.dispose?.(x);
+                return { e, vNew: null, pNew: null, f: null, P: null };
+              }
+              const vNew = kk.binary("add", mk(kk.binary("mul", v, mu, byScalar)), P, full);
+              const pNew = kk.binary("sub", p, mk(kk.binary("mul", vNew, lr, byScalar)), full);
+              kk.evaluateTogether?.([vNew, pNew, P]); // P itself stays out of the group
+              const f = kk.binary("add", P, q, flat);
+              if (mode !== "kept") made.push(P);
+              for (const x of made) kk.dispose?.(x);
+              return { e, vNew, pNew, f, P: mode === "kept" ? P : null };
+            };
+            const want = build(tsKernel, "kept");
+            const read = <S extends Storage>(kk: Kernel<S>, x: S | null) => x && kk.readSync(x)!;
+            for (const mode of ["alone", "group", "kept"] as const) {
+              const baseline = kernel.liveBlocks();
+              const got = build(kernel, mode), ref = build(plain, mode);
+              const order = mode === "group"
+                ? ["vNew", "pNew", "e", "f", "P"] as const
+                : ["e", "vNew", "pNew", "f", "P"] as const;
+              for (const key of order) {
+                const g = read(kernel, got[key]), r = read(plain, ref[key]);
+                if (g === null || r === null) continue;
+                assertIdentical(g, r, `${label}, ${mode}: ${key} against epilogues off`);
+                assertClose(g, read(tsKernel, want[key])!, dtype, `${label}: ${key}`, {
+                  terms: k + 4,
+                });
+              }
+              for (const x of Object.values(got)) if (x) kernel.dispose(x);
+              for (const x of Object.values(ref)) if (x) plain.dispose(x);
+              assert.equal(kernel.liveBlocks(), baseline, `${label}: blocks freed`);
+            }
+          }
+        }
+        // A product that only its epilogue reads never gets a block. The momentum step
+        // on fresh kernels (no free blocks to reuse): the new velocity and parameters go
+        // over the old ones either way, and only the product computed first needs a block.
+        const peak = async (epilogues: boolean) => {
+          const fresh = await createWasmKernel({ threads: 1, epilogues });
+          try {
+            const [m, n, k] = [500, 400, 16];
+            const full = { rows: m, cols: n, a: [m, n], b: [m, n] } as BroadcastShapes;
+            const byScalar = { ...full, b: [1, 1] } as BroadcastShapes;
+            const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
+            const [a, b, v, p] = [up(m * k, 1), up(k * n, 2), up(m * n, 3), up(m * n, 4)];
+            const [mu, lr] = [fresh.upload([0.9], "float64"), fresh.upload([0.1], "float64")];
+            const P = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
+            const muV = fresh.binary("mul", v, mu, byScalar);
+            const vNew = fresh.binary("add", muV, P, full);
+            const step = fresh.binary("mul", vNew, lr, byScalar);
+            const pNew = fresh.binary("sub", p, step, full);
+            fresh.evaluateTogether([vNew, pNew]);
+            for (const x of [P, v, p, muV, step]) fresh.dispose(x);
+            const got = fresh.readSync(pNew);
+            // An unread pending product is never computed, and frees nothing twice.
+            const unread = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
+            fresh.dispose(unread);
+            return { got, bytes: fresh.memoryBytes() };
+          } finally {
+            fresh.destroy();
+          }
+        };
+        const [on, off] = [await peak(true), await peak(false)];
+        assertIdentical(on.got, off.got, "fresh kernels");
+        assert.ok(
+          on.bytes < off.bytes - 500 * 400 * 8 / 2,
+          `the product's block was not saved: ${on.bytes} vs ${off.bytes} bytes`,
+        );
+        plain.destroy();
+        single.destroy();
+      },
+    );
+
     await t.step("errors: foreign, disposed and bad arguments", async () => {
       const foreign = tsKernel.upload([1], "float64") as unknown as Parameters<
         WasmKernel["unary"]

@@ -10,8 +10,11 @@
  * slot's address and calls the instructions' loops in order through the function
  * table, the last one writing the output. A program may compute several outputs of
  * the same grid (see {@link PROG}); each unit then runs them one after the other, so
- * inputs they share are read from memory once per unit and from L1 after that. Intermediate values never leave L1, so a
- * fused chain such as relu(A) + B reads A and B once and writes once.
+ * inputs they share are read from memory once per unit and from L1 after that.
+ * Intermediate values never leave L1, so a fused chain such as relu(A) + B reads A
+ * and B once and writes once. One unit is the function `program_unit_<dtype>`, which
+ * the matmul also calls as an epilogue, on each block of the product it has just
+ * computed (a `block` slot reads that block).
  *
  * Op loops have the signature (dst, a, b, vectors): `a` and `b` point at vectors or,
  * for the broadcast forms, at one element to splat.
@@ -36,8 +39,12 @@ import { simdMath } from "./emit_math.ts";
 import { eachUnit, scratchOf } from "./emit_common.ts";
 import { CHUNK, PROGRAM, scratchLayout } from "./layout.ts";
 
-/** Slot kinds of a program. */
-export const SLOT = { register: 0, full: 1, row: 2, col: 3, scalar: 4 } as const;
+/**
+ * Slot kinds of a program. The vector kinds come first (see `isVec`); a `block` slot
+ * reads the address its caller passes for the unit: the matmul's epilogue points it at
+ * the row of the freshly computed block of the product (see emit_matmul.ts).
+ */
+export const SLOT = { register: 0, full: 1, row: 2, block: 3, col: 4, scalar: 5 } as const;
 
 /**
  * Word offsets of a program's header; slots (kind, pointer) follow, then instructions
@@ -61,6 +68,8 @@ export const FORMS = ["vv", "vs", "sv", "ss"] as const;
 export interface OpTable {
   unary: Record<UnaryOp, [number, number]>;
   binary: Record<BinaryOp, [number, number, number, number]>;
+  /** The function index of `program_unit` (the matmul's epilogue calls it). */
+  unit: number;
 }
 
 type Unary = (x: Code, V: FloatSimd, f: Func) => Code;
@@ -168,19 +177,50 @@ export function emitElementwise(
       )
     ) as OpTable["binary"][BinaryOp];
   }
-  mb.add(interpreter(mb, V), `elementwise_${dt}`);
-  return { unary, binary };
+  const unit = mb.add(programUnit(mb, V), undefined, `program_unit_${dt}`);
+  mb.add(interpreter(unit), `elementwise_${dt}`);
+  return { unary, binary, unit };
 }
 
-/** The job `(tid)`: runs the program in PROGRAM on the work units it claims. */
-function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
+/**
+ * The job `(tid)`: runs the program in PROGRAM on the work units it claims, a unit
+ * being at most CHUNK elements of one row of the grid.
+ */
+function interpreter(unit: number): Func {
   const f = new Func(["i32"]);
   const [tid] = [0];
+  const [u, r, c0, upr] = f.localsOf("i32", 4);
+  const g = local.get;
+  const word = (w: number) => i32.load(i32.const(0), PROGRAM + 4 * w);
+  f.body = seq(
+    local.set(upr, word(PROG.unitsPerRow)),
+    eachUnit(
+      f,
+      u,
+      local.set(r, i32.div_u(g(u), g(upr))),
+      local.set(c0, i32.mul(i32.sub(g(u), i32.mul(g(r), g(upr))), i32.const(CHUNK))),
+      ctl.call(
+        unit,
+        g(tid),
+        g(r),
+        g(c0),
+        i32.min_s(i32.sub(word(PROG.cols), g(c0)), i32.const(CHUNK)),
+        i32.const(0),
+      ),
+    ),
+  );
+  return f;
+}
+
+/**
+ * `(tid, r, c0, len, block)`: runs the program in PROGRAM on the `len` (at most
+ * CHUNK) elements of grid row `r` from column `c0`, with thread `tid`'s registers;
+ * `block` is where the row's elements of a `block` slot start.
+ */
+function programUnit(mb: ModuleBuilder, V: FloatSimd): Func {
+  const f = new Func(["i32", "i32", "i32", "i32", "i32"]);
+  const [tid, r, c0, len, block] = [0, 1, 2, 3, 4];
   const [
-    u,
-    r,
-    c0,
-    len,
     base,
     scratch,
     slots,
@@ -194,19 +234,15 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
     ins,
     nvec,
     last,
-  ] = f
-    .localsOf("i32", 18);
-  const [nfull, rem, aAddr, bAddr, tail, outp, j, upr, cols, outs, o, otab] = f.localsOf(
-    "i32",
-    12,
-  );
+  ] = f.localsOf("i32", 13);
+  const [nfull, rem, aAddr, bAddr, tail, outp, j, outs, o, otab] = f.localsOf("i32", 10);
   const g = local.get;
   const lay = scratchLayout();
   const word = (w: number) => i32.load(i32.const(0), PROGRAM + 4 * w);
   const sh = i32.const(V.shift);
   const loopType = mb.typeOf(["i32", "i32", "i32", "i32"]);
   const slotAddr = (sl: Code) => i32.load(i32.add(g(slots), i32.shl(sl, i32.const(2))));
-  // The kind of slot `sl` is a vector (register, full or row leaf) rather than a splat.
+  // The kind of slot `sl` is a vector (register, full, row or block leaf) rather than a splat.
   const slotKind = (sl: Code) =>
     i32.load(i32.add(i32.const(PROGRAM + 4 * PROG.header), i32.shl(sl, i32.const(3))));
   const isVec = (sl: Code) => i32.lt_u(slotKind(sl), i32.const(SLOT.col));
@@ -225,16 +261,8 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
     ),
     local.set(otab, i32.add(g(instr), i32.shl(g(ninstr), i32.const(4)))),
     local.set(outs, word(PROG.outputs)),
-    local.set(upr, word(PROG.unitsPerRow)),
-    local.set(cols, word(PROG.cols)),
-    eachUnit(
-      f,
-      u,
-      local.set(r, i32.div_u(g(u), g(upr))),
-      local.set(c0, i32.mul(i32.sub(g(u), i32.mul(g(r), g(upr))), i32.const(CHUNK))),
-      local.set(len, i32.sub(g(cols), g(c0))),
-      local.set(len, i32.min_s(g(len), i32.const(CHUNK))),
-      local.set(base, i32.add(i32.mul(g(r), g(cols)), g(c0))),
+    seq(
+      local.set(base, i32.add(i32.mul(g(r), word(PROG.cols)), g(c0))),
       // Slot addresses for this unit.
       forRange(
         s,
@@ -260,9 +288,13 @@ function interpreter(mb: ModuleBuilder, V: FloatSimd): Func {
               ctl.select(
                 i32.add(g(ptr), i32.shl(g(c0), sh)),
                 ctl.select(
-                  i32.add(g(ptr), i32.shl(g(r), sh)),
-                  g(ptr),
-                  i32.eq(g(kind), i32.const(SLOT.col)),
+                  g(block),
+                  ctl.select(
+                    i32.add(g(ptr), i32.shl(g(r), sh)),
+                    g(ptr),
+                    i32.eq(g(kind), i32.const(SLOT.col)),
+                  ),
+                  i32.eq(g(kind), i32.const(SLOT.block)),
                 ),
                 i32.eq(g(kind), i32.const(SLOT.row)),
               ),

@@ -33,7 +33,7 @@ import {
   v128,
 } from "./asm.ts";
 import { eachUnit, param, scratchOf } from "./emit_common.ts";
-import { MATMUL, scratchLayout } from "./layout.ts";
+import { CHUNK, MATMUL, scratchLayout } from "./layout.ts";
 
 /** Word indices of the matmul parameters in PARAMS. */
 export const MM = {
@@ -70,13 +70,34 @@ export const MM = {
   /** This pass's range of k (a multiple of kb, and its end): see `matmul` in kernel.ts. */
   k0: 20,
   k1: 21,
+  /**
+   * Nonzero: after its block of C is complete (the last pass over k), a work unit runs
+   * the element-wise program in PROGRAM over the block's rows, its `block` slots
+   * reading the block (see {@link productJob}).
+   */
+  epilogue: 22,
+  /**
+   * 0: C is written to `c`. Else each thread computes its blocks of C in its own
+   * scratch, at cscratch + tid * cstride bytes, rows nb apart, and only the epilogue
+   * reads them: a product that nothing else reads never goes to memory.
+   */
+  cscratch: 23,
+  cstride: 24,
 } as const;
 
 /** Panels per work unit of `pack`. */
 export const PACK_GROUP = 16;
 
-/** Adds the matmul functions of `dtype` to `mb` and exports its two jobs. */
-export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma: boolean): void {
+/**
+ * Adds the matmul functions of `dtype` to `mb` and exports its two jobs; `unit` is the
+ * function index of the dtype's `program_unit` (the epilogue).
+ */
+export function emitMatmul(
+  mb: ModuleBuilder,
+  dtype: "float32" | "float64",
+  fma: boolean,
+  unit: number,
+): void {
   const V = floatSimd(dtype, fma);
   const { mr, nv } = MATMUL[dtype];
   const nr = nv * V.lanes;
@@ -90,7 +111,7 @@ export function emitMatmul(mb: ModuleBuilder, dtype: "float32" | "float64", fma:
   );
   const edge = mb.add(edgeStore(V, nr), undefined, `edge_store_${suffix}`);
   mb.add(packJob(V, packA, packB, mr, nr), `pack_${suffix}`);
-  mb.add(productJob(V, kern, edge, mr, nr), `matmul_${suffix}`);
+  mb.add(productJob(V, kern, edge, unit, mr, nr), `matmul_${suffix}`);
 }
 
 const g = local.get;
@@ -177,16 +198,18 @@ function productJob(
   V: FloatSimd,
   kern: number,
   edge: number,
+  unit: number,
   mr: number,
   nr: number,
 ): Func {
   const f = new Func(["i32"]);
   const [tid] = [0];
-  const [c, m, n, k, kb, mbk, nb, apack, tile, ldc] = f.localsOf("i32", 10);
+  const [c, m, n, k, kb, mbk, nb, apack, tile, ldc, cblk] = f.localsOf("i32", 11);
   const [rb, i0, mc, j0, jEnd, pc, kcl, acc, jr, w, ir, h, cptr, ap, bp, rel, u] = f.localsOf(
     "i32",
     17,
   );
+  const [row, col] = f.localsOf("i32", 2);
   const sh = i32.const(V.shift);
   const lay = scratchLayout();
   f.body = seq(
@@ -198,7 +221,8 @@ function productJob(
     local.set(mbk, param(MM.mb)),
     local.set(nb, param(MM.nb)),
     local.set(tile, i32.add(scratchOf(g(tid)), i32.const(lay.tile))),
-    local.set(ldc, i32.shl(g(n), sh)),
+    // C's blocks: in place (rows n apart), or in this thread's scratch (rows nb apart).
+    local.set(ldc, i32.shl(ctl.select(g(n), g(nb), i32.eqz(param(MM.cscratch))), sh)),
     eachUnit(
       f,
       u,
@@ -209,6 +233,15 @@ function productJob(
       local.set(j0, i32.mul(i32.sub(g(u), i32.mul(g(rb), param(MM.colBlocks))), g(nb))),
       local.set(jEnd, i32.add(g(j0), g(nb))),
       local.set(jEnd, i32.min_s(g(jEnd), g(n))),
+      // cblk: where element (i0, j0) of C goes
+      local.set(
+        cblk,
+        ctl.select(
+          i32.add(g(c), i32.shl(i32.add(i32.mul(g(i0), g(n)), g(j0)), sh)),
+          i32.add(param(MM.cscratch), i32.mul(g(tid), param(MM.cstride))),
+          i32.eqz(param(MM.cscratch)),
+        ),
+      ),
       forRange(
         pc,
         param(MM.k0),
@@ -246,10 +279,13 @@ function productJob(
             i32.const(mr),
             local.set(h, i32.sub(g(mc), g(ir))),
             local.set(ap, i32.add(g(apack), i32.shl(i32.mul(g(ir), g(kcl)), sh))),
-            // cptr = c + ((i0 + ir) * n + jr) * size
+            // cptr = cblk + ir * ldc + (jr - j0) * size
             local.set(
               cptr,
-              i32.add(g(c), i32.shl(i32.add(i32.mul(i32.add(g(i0), g(ir)), g(n)), g(jr)), sh)),
+              i32.add(
+                i32.add(g(cblk), i32.mul(g(ir), g(ldc))),
+                i32.shl(i32.sub(g(jr), g(j0)), sh),
+              ),
             ),
             ctl.if(
               i32.and(i32.ge_s(g(h), i32.const(mr)), i32.ge_s(g(w), i32.const(nr))),
@@ -278,6 +314,33 @@ function productJob(
           ),
         ),
       ),
+      // The epilogue, while the block is in cache: the program on each of its rows,
+      // CHUNK columns at a time (a unit of the interpreter holds at most CHUNK).
+      ctl.if(param(MM.epilogue), [
+        forRange(
+          row,
+          i32.const(0),
+          g(mc),
+          i32.const(1),
+          forRange(
+            col,
+            g(j0),
+            g(jEnd),
+            i32.const(CHUNK),
+            ctl.call(
+              unit,
+              g(tid),
+              i32.add(g(i0), g(row)),
+              g(col),
+              i32.min_s(i32.sub(g(jEnd), g(col)), i32.const(CHUNK)),
+              i32.add(
+                i32.add(g(cblk), i32.mul(g(row), g(ldc))),
+                i32.shl(i32.sub(g(col), g(j0)), sh),
+              ),
+            ),
+          ),
+        ),
+      ]),
     ),
   );
   return f;

@@ -2,7 +2,11 @@
  * The wasm kernel object: each Kernel method checks its storage, allocates the result
  * in the shared memory and runs an emitted job on the thread pool. Element-wise ops
  * are lazy, like the ts kernel's: a chain becomes one expression tree that the
- * interpreter evaluates in one pass when the result is first needed.
+ * interpreter evaluates in one pass when the result is first needed. Products are
+ * lazy too: an element-wise result over a pending product (a bias and ReLU, an SGD
+ * update of a weight gradient) runs as the product's epilogue, on each block of it
+ * while the block is in cache; a product that only that result reads is never
+ * written to memory at all.
  *
  * @module
  */
@@ -47,7 +51,7 @@ export interface WasmKernel extends Kernel<WasmStorage> {
   readSync(s: WasmStorage): HostArray;
   /** Frees the block of `s` now (idempotent); later uses of `s` throw. */
   dispose(s: WasmStorage): void;
-  /** Computes `s` now if it is a pending element-wise result (reads do it anyway). */
+  /** Computes `s` now if it is a pending element-wise result or product (reads do it anyway). */
   evaluate(s: WasmStorage): void;
   /**
    * Computes the pending results `group` in one pass, when the first of them is
@@ -95,6 +99,19 @@ const PARALLEL_ELEMENTS = 1 << 14;
 const PARALLEL_MADDS = 1 << 18;
 /** Most bytes of packed operands per matmul pass over k (default). */
 export const PACK_BYTES = 32 * 2 ** 20;
+/**
+ * Largest block of a product computed in scratch for its epilogue (a float64 MNIST
+ * weight gradient has 90 x 168 blocks, 121 KB): it should stay in L2 until read.
+ */
+const SCRATCH_BLOCK_BYTES = 2 ** 20;
+/** Largest packed op(B) of a product with an epilogue for blocks of whole rows. */
+const WIDE_B_BYTES = 2 ** 20;
+/**
+ * Fewest columns per block for an epilogue, unless blocks span whole rows: the
+ * program runs once per row of a block, and a float64 MNIST forward product (44
+ * columns per block) ran its bias and ReLU 10% slower so than in a pass of its own.
+ */
+const MIN_EPILOGUE_COLS = 128;
 /** Matmul work units per thread to aim for, each of at least MIN_UNIT_MADDS multiply-adds. */
 const UNITS_PER_THREAD = 12, MIN_UNIT_MADDS = 1 << 19;
 
@@ -166,6 +183,7 @@ export function makeWasmKernel(
   pool: ThreadPool,
   fma: boolean,
   packBytes: number = PACK_BYTES,
+  epilogues = true,
 ): WasmKernel {
   const owner = {};
   const heap = new Heap(memory, owner);
@@ -202,13 +220,20 @@ export function makeWasmKernel(
    */
   function compute(s: WasmStorage): void {
     const cell = heap.cell(s);
+    if (cell.lazy?.product) return computeProduct(s, null);
     const group = cell.group ?? [s];
     for (const m of group) heap.cell(m).group = null; // a group is computed once
     // Inputs may have been disposed since: pins keep their blocks until now. They
-    // are computed (see operand), but a check costs nothing.
+    // are computed (see operand), but a check costs nothing. Pending products wait:
+    // one of them may compute this group in its epilogue.
     for (const m of group) {
       const lazy = heap.cell(m).lazy;
-      if (lazy) { for (const l of lazy.leaves) if (heap.cell(l).lazy) compute(l); }
+      if (lazy) {
+        for (const l of lazy.leaves) {
+          const ll = heap.cell(l).lazy;
+          if (ll && !ll.product) compute(l);
+        }
+      }
     }
     if (!cell.lazy) return;
     const { members, rows: gr, cols: gc } = group.length === 1
@@ -231,10 +256,18 @@ export function makeWasmKernel(
     exprs = exprs.map((e, i) =>
       exprs.slice(0, i).reduceRight((t, earlier, j) => reuse(t, earlier, leaves, outLeaf(j)), e)
     );
+    // A pending product read in full on this grid computes the group in its epilogue;
+    // any other is computed first.
+    const fused = epilogues && s.length > 0 ? epilogueOf(leaves, exprs, gr, gc) : null;
+    for (const l of leaves) if (l !== fused && heap.cell(l).lazy) compute(l);
     // What each member reads, for the donors (a lone result has no later reader).
     const readers = members.length > 1 ? exprs.map((e) => leafSet(e, leaves)) : [];
-    // Each output goes over a disposed input that nothing else reads, if there is one.
-    const donors = s.length > 0 ? heap.donors(members, readers) : members.map(() => null);
+    // Each output goes over a disposed input that nothing else reads, if there is one
+    // (not over an operand of the fused product, which its packing may still read).
+    const operands = fused ? heap.cell(fused).lazy!.leaves.map((l) => heap.cell(l)) : [];
+    const donors = s.length > 0
+      ? heap.donors(members, readers).map((d) => operands.includes(d!) ? null : d)
+      : members.map(() => null);
     const ptrs: number[] = [];
     if (s.length > 0) {
       const words = heap.i32.subarray(PROGRAM / 4);
@@ -245,8 +278,18 @@ export function makeWasmKernel(
           return { expr: exprs[i], out };
         });
         const leafPtrs = [...leaves.map((l) => heap.cell(l).ptr), ...ptrs];
-        const shape = writeProgram(outputs, leafPtrs, module.ops[s.dtype], gr, gc, words);
-        run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
+        const table = module.ops[s.dtype];
+        if (fused) {
+          const block = new Set(leaves.flatMap((l, i) => l === fused ? [i] : []));
+          writeProgram(outputs, leafPtrs, table, gr, gc, words, block);
+          // Only this group reads a disposed product: its blocks need not reach memory.
+          const pins = leaves.filter((l) => l === fused).length;
+          const fc = heap.cell(fused);
+          computeProduct(fused, { scratch: fc.disposed && fc.pins === pins });
+        } else {
+          const shape = writeProgram(outputs, leafPtrs, table, gr, gc, words);
+          run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
+        }
       } catch (e) {
         ptrs.forEach((ptr, i) => donors[i] === null && heap.free(ptr, bytes));
         // A program too large for several outputs (or no memory for them): s alone.
@@ -259,6 +302,57 @@ export function makeWasmKernel(
       if (donors[i]) donors[i]!.ptr = 0;
       heap.settle(m, ptrs[i] ?? 0, bytes);
     });
+  }
+
+  /**
+   * The first pending product among `leaves` that every expression of `exprs` reads
+   * in full on the rows x cols grid of the product itself (then its epilogue can run
+   * them on each block of it), or null.
+   */
+  function epilogueOf(
+    leaves: readonly WasmStorage[],
+    exprs: readonly Expr[],
+    rows: number,
+    cols: number,
+  ): WasmStorage | null {
+    const inFull = (e: Expr, p: WasmStorage): boolean =>
+      e.kind === "leaf"
+        ? e.index >= leaves.length || leaves[e.index] !== p || e.pattern === "full"
+        : inFull(e.a, p) && (e.kind === "unary" || inFull(e.b, p));
+    for (const l of leaves) {
+      const lazy = heap.cell(l).lazy;
+      if (
+        lazy?.product && lazy.rows === rows && lazy.cols === cols &&
+        exprs.every((e) => inFull(e, l))
+      ) {
+        // Blocks of a few columns would call the program for a few elements at a time.
+        const { colBlocks, nb } = planProduct(lazy.product, l.dtype, true);
+        return colBlocks === 1 || nb >= MIN_EPILOGUE_COLS ? l : null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Computes pending product `s`; with `epilogue`, each work unit then runs the
+   * program in PROGRAM on its block of the product (in place, or in per-thread scratch
+   * when `epilogue.scratch`, if the product fits one pass: `s` then gets no block).
+   */
+  function computeProduct(s: WasmStorage, epilogue: { scratch: boolean } | null): void {
+    const lazy = heap.cell(s).lazy!;
+    const [a, b] = lazy.leaves;
+    const bytes = s.length * SIZE[s.dtype];
+    const plan = planProduct(lazy.product!, s.dtype, epilogue !== null);
+    const scratch = epilogue !== null && epilogue.scratch && plan.span >= lazy.product!.k &&
+      plan.mb * plan.nb * SIZE[s.dtype] <= SCRATCH_BLOCK_BYTES;
+    const ptr = scratch ? 0 : heap.alloc(bytes);
+    try {
+      product(heap.cell(a).ptr, heap.cell(b).ptr, ptr, lazy.product!, s.dtype, plan, epilogue);
+    } catch (e) {
+      if (ptr) heap.free(ptr, bytes);
+      throw e;
+    }
+    heap.settle(s, ptr, bytes);
   }
 
   /**
@@ -297,15 +391,16 @@ export function makeWasmKernel(
   ): Expr {
     heap.check(s, "an element-wise op");
     const lazy = heap.cell(s).lazy;
-    if (lazy !== null && inlinable(lazy, p, rows, cols)) {
+    if (lazy !== null && !lazy.product && inlinable(lazy, p, rows, cols)) {
       const e = shiftLeaves(lazy.expr, leaves.length);
       leaves.push(...lazy.leaves);
       return e;
     }
     // Not inlined: computed now, so that a pending expression only ever reads
     // computed leaves (a chain of thousands of pending results would otherwise be
-    // computed by as deep a recursion).
-    if (lazy !== null) compute(s);
+    // computed by as deep a recursion), or pending products, whose own operands are
+    // computed: the expression may become their epilogue.
+    if (lazy !== null && !lazy.product) compute(s);
     leaves.push(s);
     return { kind: "leaf", index: leaves.length - 1, pattern: p };
   }
@@ -313,6 +408,129 @@ export function makeWasmKernel(
   function output(dtype: DType, length: number): { s: WasmStorage; ptr: number } {
     const s = heap.storage(dtype, length);
     return { s, ptr: heap.cell(s).ptr };
+  }
+
+  /** Matrix times vector (m or n is 1): dot products of rows, or sums of scaled rows. */
+  function gemv(pa: number, pb: number, ptr: number, p: MatmulSizes, dtype: DType): void {
+    const { m, n, k } = p;
+    const parallel = m * n * k >= PARALLEL_MADDS && pool.threads > 1;
+    const [x, v, count, dot] = n === 1 ? [pa, pb, m, !p.transA] : [pb, pa, n, p.transB];
+    const words: number[] = [];
+    words[GV.x] = x;
+    words[GV.ldx] = dot ? k : count;
+    words[GV.v] = v;
+    words[GV.out] = ptr;
+    words[GV.len] = k;
+    words[GV.count] = count;
+    params(words);
+    const lanes = 16 / SIZE[dtype];
+    if (dot) run(`gemv_dot_${DT[dtype]}`, Math.ceil(count / DOT_ROWS), parallel);
+    else run(`gemv_axpy_${DT[dtype]}`, Math.ceil(count / (AXPY_VECTORS * lanes)), parallel);
+  }
+
+  /** The blocking of a product: k, row and column blocks, and the depth of a pass. */
+  function planProduct(p: MatmulSizes, dtype: DType, epilogue = false) {
+    const { m, n, k } = p;
+    const { mr, mc, kc } = MATMUL[dtype];
+    const size = SIZE[dtype];
+    const nr = MATMUL[dtype].nv * (16 / size);
+    const parallel = m * n * k >= PARALLEL_MADDS && pool.threads > 1;
+    // Blocks split each size evenly (k = 300 gives 150 + 150, not 256 + 44).
+    const blocks = (len: number, max: number, mult: number) =>
+      Math.ceil(len / Math.ceil(len / max) / mult) * mult;
+    const npad = Math.ceil(n / nr) * nr;
+    // Work units small enough to balance the threads (a dozen or more per thread,
+    // so that the last one to finish costs little): split the columns too.
+    const want = parallel
+      ? Math.min(UNITS_PER_THREAD, Math.max(2, Math.floor(m * n * k / MIN_UNIT_MADDS))) *
+        pool.threads
+      : 1;
+    // An epilogue streams its inputs best along whole rows: when all of packed op(B)
+    // fits in L2 (a weight gradient: k is the batch), blocks span every column and
+    // more rows blocks make the units.
+    const wide = epilogue && k * npad * size <= WIDE_B_BYTES;
+    const kb = blocks(k, kc, 1);
+    const mb = blocks(m, wide ? Math.min(mc, Math.max(mr, Math.ceil(m / want))) : mc, mr);
+    const rowBlocks = Math.ceil(m / mb);
+    const colBlocks = wide ? 1 : Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
+    const nb = Math.ceil(npad / colBlocks / nr) * nr;
+    const mpad = Math.ceil(m / mr) * mr;
+    // k goes in passes of whole k blocks whose packed operands fit packBytes, so that
+    // a big product does not need copies of both operands at once (the blocks and the
+    // order of the sums are the same whatever the passes).
+    const span = Math.min(
+      k,
+      Math.max(1, Math.floor(packBytes / ((mpad + npad) * size * kb))) * kb,
+    );
+    return { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, colBlocks, span };
+  }
+
+  /**
+   * C (at `ptr`) = op(A) op(B) by the pack and matmul jobs; with `epilogue`, the last
+   * pass runs the program in PROGRAM on each block of C (see computeProduct).
+   */
+  function product(
+    pa: number,
+    pb: number,
+    ptr: number,
+    p: MatmulSizes,
+    dtype: DType,
+    plan: ReturnType<typeof planProduct>,
+    epilogue: { scratch: boolean } | null,
+  ): void {
+    const { m, n, k } = p;
+    const { mr } = MATMUL[dtype];
+    const size = SIZE[dtype];
+    const { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, span } = plan;
+    const packed = heap.alloc(span * npad * size);
+    const apacked = heap.alloc(span * mpad * size);
+    // Per-thread blocks of C when it goes to scratch (ptr 0): one pass only.
+    const cstride = ptr === 0 ? Math.ceil((mb * nb * size) / 64) * 64 : 0;
+    const cscratch = ptr === 0 ? heap.alloc(pool.threads * cstride) : 0;
+    const words: number[] = [];
+    words[MM.a] = pa;
+    words[MM.b] = pb;
+    words[MM.c] = ptr;
+    words[MM.m] = m;
+    words[MM.n] = n;
+    words[MM.k] = k;
+    words[MM.sai] = p.transA ? 1 : k;
+    words[MM.sap] = p.transA ? m : 1;
+    words[MM.sbj] = p.transB ? k : 1;
+    words[MM.sbp] = p.transB ? 1 : n;
+    words[MM.kb] = kb;
+    words[MM.mb] = mb;
+    words[MM.nb] = nb;
+    words[MM.colBlocks] = Math.ceil(n / nb);
+    words[MM.packed] = packed;
+    words[MM.npad] = npad;
+    const groups = Math.ceil(npad / nr / PACK_GROUP);
+    const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
+    words[MM.groups] = groups;
+    words[MM.apacked] = apacked;
+    words[MM.mpad] = mpad;
+    words[MM.groupsA] = groupsA;
+    words[MM.cscratch] = cscratch;
+    words[MM.cstride] = cstride;
+    try {
+      for (let k0 = 0; k0 < k; k0 += span) {
+        const k1 = Math.min(k, k0 + span);
+        words[MM.k0] = k0;
+        words[MM.k1] = k1;
+        words[MM.epilogue] = epilogue !== null && k1 === k ? 1 : 0;
+        params(words);
+        run(
+          `pack_${DT[dtype]}`,
+          Math.ceil((k1 - k0) / kb) * (groups + groupsA),
+          (k1 - k0) * (m + n) >= PARALLEL_ELEMENTS && parallel,
+        );
+        run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
+      }
+    } finally {
+      if (cscratch) heap.free(cscratch, pool.threads * cstride);
+      heap.free(apacked, span * mpad * size);
+      heap.free(packed, span * npad * size);
+    }
   }
 
   const kernel: WasmKernel = {
@@ -353,93 +571,21 @@ export function makeWasmKernel(
       const pa = ptrOf(a, "matmul"), pb = ptrOf(b, "matmul");
       const { m, n, k } = p;
       const dtype = a.dtype;
-      const { s, ptr } = output(dtype, m * n);
-      if (m * n === 0) return s;
-      if (k === 0) {
-        heap.view(dtype).fill(0, ptr / SIZE[dtype], ptr / SIZE[dtype] + m * n);
+      if (m * n === 0 || k === 0 || m === 1 || n === 1) {
+        const { s, ptr } = output(dtype, m * n);
+        if (m * n > 0 && k === 0) {
+          heap.view(dtype).fill(0, ptr / SIZE[dtype], ptr / SIZE[dtype] + m * n);
+        } else if (m * n > 0) gemv(pa, pb, ptr, p, dtype);
         return s;
       }
-      const parallel = m * n * k >= PARALLEL_MADDS && pool.threads > 1;
-      if (m === 1 || n === 1) {
-        // Matrix times vector: dot products of contiguous rows, or sums of scaled rows.
-        const [x, v, count, dot] = n === 1 ? [pa, pb, m, !p.transA] : [pb, pa, n, p.transB];
-        const words: number[] = [];
-        words[GV.x] = x;
-        words[GV.ldx] = dot ? k : count;
-        words[GV.v] = v;
-        words[GV.out] = ptr;
-        words[GV.len] = k;
-        words[GV.count] = count;
-        params(words);
-        const lanes = 16 / SIZE[dtype];
-        if (dot) run(`gemv_dot_${DT[dtype]}`, Math.ceil(count / DOT_ROWS), parallel);
-        else run(`gemv_axpy_${DT[dtype]}`, Math.ceil(count / (AXPY_VECTORS * lanes)), parallel);
-        return s;
-      }
-      const { mr, mc, kc } = MATMUL[dtype];
-      const size = SIZE[dtype];
-      const nr = MATMUL[dtype].nv * (16 / size);
-      // Blocks split each size evenly (k = 300 gives 150 + 150, not 256 + 44).
-      const blocks = (len: number, max: number, mult: number) =>
-        Math.ceil(len / Math.ceil(len / max) / mult) * mult;
-      const kb = blocks(k, kc, 1), mb = blocks(m, mc, mr);
-      const npad = Math.ceil(n / nr) * nr, rowBlocks = Math.ceil(m / mb);
-      // Work units small enough to balance the threads (a dozen or more per thread,
-      // so that the last one to finish costs little): split the columns too.
-      const want = parallel
-        ? Math.min(UNITS_PER_THREAD, Math.max(2, Math.floor(m * n * k / MIN_UNIT_MADDS))) *
-          pool.threads
-        : 1;
-      const colBlocks = Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
-      const nb = Math.ceil(npad / colBlocks / nr) * nr;
-      const mpad = Math.ceil(m / mr) * mr;
-      // k goes in passes of whole k blocks whose packed operands fit PACK_BYTES, so that
-      // a big product does not need copies of both operands at once (the blocks and the
-      // order of the sums are the same whatever the passes).
-      const span = Math.min(
-        k,
-        Math.max(1, Math.floor(packBytes / ((mpad + npad) * size * kb))) * kb,
-      );
-      const packed = heap.alloc(span * npad * size);
-      const apacked = heap.alloc(span * mpad * size);
-      const words: number[] = [];
-      words[MM.a] = pa;
-      words[MM.b] = pb;
-      words[MM.c] = ptr;
-      words[MM.m] = m;
-      words[MM.n] = n;
-      words[MM.k] = k;
-      words[MM.sai] = p.transA ? 1 : k;
-      words[MM.sap] = p.transA ? m : 1;
-      words[MM.sbj] = p.transB ? k : 1;
-      words[MM.sbp] = p.transB ? 1 : n;
-      words[MM.kb] = kb;
-      words[MM.mb] = mb;
-      words[MM.nb] = nb;
-      words[MM.colBlocks] = Math.ceil(n / nb);
-      words[MM.packed] = packed;
-      words[MM.npad] = npad;
-      const groups = Math.ceil(npad / nr / PACK_GROUP);
-      const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
-      words[MM.groups] = groups;
-      words[MM.apacked] = apacked;
-      words[MM.mpad] = mpad;
-      words[MM.groupsA] = groupsA;
-      for (let k0 = 0; k0 < k; k0 += span) {
-        const k1 = Math.min(k, k0 + span);
-        words[MM.k0] = k0;
-        words[MM.k1] = k1;
-        params(words);
-        run(
-          `pack_${DT[dtype]}`,
-          Math.ceil((k1 - k0) / kb) * (groups + groupsA),
-          (k1 - k0) * (m + n) >= PARALLEL_ELEMENTS && parallel,
-        );
-        run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
-      }
-      heap.free(apacked, span * mpad * size);
-      heap.free(packed, span * npad * size);
-      return s;
+      // Pending until needed: an element-wise result over it may run as its epilogue.
+      return heap.lazy(dtype, {
+        expr: { kind: "leaf", index: 0, pattern: "full" },
+        leaves: [a, b],
+        rows: m,
+        cols: n,
+        product: { ...p },
+      });
     },
     unary(op: UnaryOp, a: WasmStorage): WasmStorage {
       live(op);
@@ -544,8 +690,12 @@ export function makeWasmKernel(
           "Cannot evaluateTogether on the wasm kernel: group must be an array of storage",
         );
       }
+      // Pending products are left out: a group member may run as their epilogue.
       const members = [
-        ...new Set(group.filter((s) => heap.check(s, "evaluateTogether").lazy !== null)),
+        ...new Set(group.filter((s) => {
+          const lazy = heap.check(s, "evaluateTogether").lazy;
+          return lazy !== null && !lazy.product;
+        })),
       ];
       if (members.length < 2) return;
       for (const s of members) heap.cell(s).group = members;

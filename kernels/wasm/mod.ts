@@ -43,6 +43,13 @@ export interface WasmKernelOptions {
    * its inner dimension, with the same result. A tuning and testing knob.
    */
   packBytes?: number;
+  /**
+   * Run an element-wise result over a pending matrix product as the product's
+   * epilogue, block by block while each block is in cache (default true). `false`
+   * computes the product on its own first: the same values, bit for bit; a testing
+   * and benchmarking knob.
+   */
+  epilogues?: boolean;
 }
 
 /**
@@ -94,5 +101,5 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
   const compiled = await WebAssembly.compile(module.bytes);
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   const pool = await ThreadPool.create(memory, module.bytes, instance.exports, JOBS, threads);
-  return makeWasmKernel(module, memory, pool, fma, packBytes);
+  return makeWasmKernel(module, memory, pool, fma, packBytes, opts.epilogues ?? true);
 }

@@ -27,12 +27,12 @@ export function buildModule(fma: boolean): KernelModule {
   const have = built.get(fma);
   if (have) return have;
   const mb = new ModuleBuilder();
-  emitMatmul(mb, "float64", fma);
-  emitMatmul(mb, "float32", fma);
-  emitGemv(mb, "float64", fma);
-  emitGemv(mb, "float32", fma);
   const float64 = emitElementwise(mb, "float64", fma);
   const float32 = emitElementwise(mb, "float32", fma);
+  emitMatmul(mb, "float64", fma, float64.unit);
+  emitMatmul(mb, "float32", fma, float32.unit);
+  emitGemv(mb, "float64", fma);
+  emitGemv(mb, "float32", fma);
   emitReduce(mb, "float64");
   emitReduce(mb, "float32");
   const module = { bytes: mb.encode(), ops: { float64, float32 } };

@@ -35,7 +35,9 @@ export interface ProgramOutput {
 /**
  * Writes the program computing `outputs` (expressions over leaves at addresses
  * `ptrs`, on one rows x cols grid; each unit computes them in order) into `words`
- * (the PROGRAM area) and returns its work-unit grid.
+ * (the PROGRAM area) and returns its work-unit grid. For a matmul epilogue, `block`
+ * names the leaves that are the product (read as `block` slots, whose address the
+ * matmul passes); the grid then stays rows x cols, as the matmul addresses it.
  */
 export function writeProgram(
   outputs: readonly ProgramOutput[],
@@ -44,6 +46,7 @@ export function writeProgram(
   rows: number,
   cols: number,
   words: Int32Array,
+  block: ReadonlySet<number> | null = null,
 ): ProgramShape {
   const n = rows * cols;
   const patterns: Pattern[] = [];
@@ -53,11 +56,17 @@ export function writeProgram(
     else (visit(e.a), visit(e.b));
   };
   for (const o of outputs) visit(o.expr);
-  if (patterns.every((p) => p === "full" || p === "scalar")) (rows = 1, cols = n);
+  if (block === null && patterns.every((p) => p === "full" || p === "scalar")) {
+    (rows = 1, cols = n);
+  }
   const leafCount = ptrs.length;
   // Inputs no output reads (an earlier output's inputs, when a later one reads that
   // output instead of recomputing it) stay in the table as scalars, never read.
-  const slotKinds: number[] = Array.from(ptrs, (_, i) => SLOT[patterns[i] ?? "scalar"]);
+  const slotKinds: number[] = Array.from(
+    ptrs,
+    (_, i) =>
+      block?.has(i) && patterns[i] !== undefined ? SLOT.block : SLOT[patterns[i] ?? "scalar"],
+  );
   const slotPtrs: number[] = [...ptrs];
   const instructions: number[][] = [];
   const freeRegs: number[] = [];

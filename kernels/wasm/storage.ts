@@ -1,19 +1,24 @@
 /**
  * Storage of the wasm kernel: a block of the kernel's shared memory, or a pending
- * element-wise expression over other storage that is computed (once) when first
- * needed. The kernel keeps its bookkeeping in a {@link Cell} that the storage hides.
+ * element-wise expression or matrix product over other storage that is computed
+ * (once) when first needed. The kernel keeps its bookkeeping in a {@link Cell} that the storage hides.
  *
  * @module
  */
-import type { DType, Storage } from "../../lib/kernel.ts";
+import type { DType, MatmulSizes, Storage } from "../../lib/kernel.ts";
 import type { Expr } from "./program.ts";
 
-/** A pending element-wise result: an expression over materialised inputs. */
+/**
+ * A pending result: an element-wise expression over materialised inputs (and over
+ * pending products, which a product's epilogue can compute with it), or a pending
+ * matrix product of `leaves` [A, B] (`product`; `expr` is then unused).
+ */
 export interface Lazy {
   expr: Expr;
   leaves: WasmStorage[];
   rows: number;
   cols: number;
+  product?: MatmulSizes;
 }
 
 /** The kernel's record of one storage (no reference back to the storage itself). */
