@@ -10,6 +10,10 @@
  *   it runs the microkernel over every mr x nr tile, reading the packed panels (a B
  *   panel stays in L1 while the rows of the block pass over it; the A block in L2).
  *
+ * With the `epilogue` parameter set, a unit then runs the element-wise program in PROGRAM
+ * (program_unit, see emit_elementwise.ts) over each row of its finished block of C, whose
+ * `block` slots read that row; C's blocks may then live in per-thread scratch instead of C.
+ *
  * The microkernel keeps the mr x nr tile in mr * nv v128 locals and per k step loads
  * nv vectors of B and broadcasts each A value (a splat load, or one vector load and
  * lane shuffles), then multiplies and adds (relaxed-SIMD madd where enabled); the k
