@@ -101,7 +101,7 @@ const PARALLEL_MADDS = 1 << 18;
 export const PACK_BYTES = 32 * 2 ** 20;
 /**
  * Largest block of a product computed in scratch for its epilogue (a float64 MNIST
- * weight gradient has 90 x 168 blocks, 121 KB): it should stay in L2 until read.
+ * weight gradient has blocks of 36 whole rows, 141 KiB): it should stay in L2 until read.
  */
 const SCRATCH_BLOCK_BYTES = 2 ** 20;
 /** Largest packed op(B) of a product with an epilogue for blocks of whole rows. */
@@ -109,7 +109,7 @@ const WIDE_B_BYTES = 2 ** 20;
 /**
  * Fewest columns per block for an epilogue, unless blocks span whole rows: the
  * program runs once per row of a block, and a float64 MNIST forward product (44
- * columns per block) ran its bias and ReLU 10% slower so than in a pass of its own.
+ * columns per block) ran its bias and ReLU 10% slower than in a pass of its own.
  */
 const MIN_EPILOGUE_COLS = 128;
 /** Matmul work units per thread to aim for, each of at least MIN_UNIT_MADDS multiply-adds. */
@@ -447,7 +447,7 @@ export function makeWasmKernel(
       : 1;
     // An epilogue streams its inputs best along whole rows: when all of packed op(B)
     // fits in L2 (a weight gradient: k is the batch), blocks span every column and
-    // more rows blocks make the units.
+    // more row blocks make the units.
     const wide = epilogue && k * npad * size <= WIDE_B_BYTES;
     const kb = blocks(k, kc, 1);
     const mb = blocks(m, wide ? Math.min(mc, Math.max(mr, Math.ceil(m / want))) : mc, mr);
