@@ -41,20 +41,33 @@ export function emitGemv(mb: ModuleBuilder, dtype: "float32" | "float64", fma: b
 
 const g = local.get;
 
+/**
+ * Locals of `f` holding the job's parameters (`ldx` in bytes), and `load`, the code
+ * that sets them: the prelude of both jobs.
+ */
+function gemvParams(f: Func, V: FloatSimd) {
+  const [x, ldx, v, out, len, count] = f.localsOf("i32", 6);
+  const load = seq(
+    local.set(x, param(GV.x)),
+    local.set(ldx, i32.shl(param(GV.ldx), i32.const(V.shift))),
+    local.set(v, param(GV.v)),
+    local.set(out, param(GV.out)),
+    local.set(len, param(GV.len)),
+    local.set(count, param(GV.count)),
+  );
+  return { x, ldx, v, out, len, count, load };
+}
+
 function dotJob(V: FloatSimd): Func {
   const f = new Func(["i32"]);
-  const [x, ldx, v, out, len, count, r, r1, row, vp, end, stop] = f.localsOf("i32", 12);
+  const { x, ldx, v, out, len, count, load } = gemvParams(f, V);
+  const [r, r1, row, vp, end, stop] = f.localsOf("i32", 6);
   const accs = f.localsOf("v128", 4);
   const s = f.local(V.size === 8 ? "f64" : "f32");
   const sh = i32.const(V.shift);
   const step = 4 * V.lanes; // elements per unrolled iteration
   f.body = seq(
-    local.set(x, param(GV.x)),
-    local.set(ldx, i32.shl(param(GV.ldx), sh)),
-    local.set(v, param(GV.v)),
-    local.set(out, param(GV.out)),
-    local.set(len, param(GV.len)),
-    local.set(count, param(GV.count)),
+    load,
     claimLoop(f, (u0, u1) =>
       seq(
         local.set(r1, i32.mul(g(u1), i32.const(DOT_ROWS))),
@@ -103,19 +116,15 @@ function dotJob(V: FloatSimd): Func {
 
 function axpyJob(V: FloatSimd): Func {
   const f = new Func(["i32"]);
-  const [x, ldx, v, out, len, count, u, c0, p, xp, j, w] = f.localsOf("i32", 12);
+  const { x, ldx, v, out, len, count, load } = gemvParams(f, V);
+  const [u, c0, p, xp, j, w] = f.localsOf("i32", 6);
   const accs = f.localsOf("v128", AXPY_VECTORS);
   const vs = f.local("v128");
   const s = f.local(V.size === 8 ? "f64" : "f32");
   const sh = i32.const(V.shift);
   const width = AXPY_VECTORS * V.lanes;
   f.body = seq(
-    local.set(x, param(GV.x)),
-    local.set(ldx, i32.shl(param(GV.ldx), sh)),
-    local.set(v, param(GV.v)),
-    local.set(out, param(GV.out)),
-    local.set(len, param(GV.len)),
-    local.set(count, param(GV.count)),
+    load,
     eachUnit(
       f,
       u,
