@@ -665,10 +665,10 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
         const cases: [WasmKernel, number, number, number, boolean, boolean][] = [
           [threaded, 150, 203, 24, false, false], // whole rows: packed op(B) is small
           [threaded, 150, 203, 24, true, true],
-          [threaded, 384, 770, 200, false, true], // 6 column blocks of 132 columns
-          [threaded, 128, 500, 300, false, false], // 44-column blocks: no epilogue
+          [threaded, 384, 770, 200, false, true], // float64: 6 column blocks of 132 columns
+          [threaded, 128, 500, 600, false, false], // 44 or 24 columns per block: no epilogue
           [single, 37, 45, 9, true, false],
-          [passes, 70, 130, 600, false, false], // the epilogue on the last of 3 passes only
+          [passes, 70, 130, 600, false, false], // the epilogue on the last pass (of 3 or 2) only
         ];
         for (const dtype of DTYPES) {
           for (const [kernel, m, n, k, transA, transB] of cases) {

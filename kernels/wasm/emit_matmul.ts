@@ -83,7 +83,8 @@ export const MM = {
   /**
    * 0: C is written to `c`. Else each thread computes its blocks of C in its own
    * scratch, at cscratch + tid * cstride bytes, rows nb apart, and only the epilogue
-   * reads them: a product that nothing else reads never goes to memory.
+   * reads them (kernel.ts does this for a product that nothing else reads, when it
+   * takes one pass over k): such a product never goes to memory.
    */
   cscratch: 23,
   cstride: 24,

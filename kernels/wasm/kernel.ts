@@ -263,11 +263,8 @@ export function makeWasmKernel(
     // What each member reads, for the donors (a lone result has no later reader).
     const readers = members.length > 1 ? exprs.map((e) => leafSet(e, leaves)) : [];
     // Each output goes over a disposed input that nothing else reads, if there is one
-    // (not over an operand of the fused product, which its packing may still read).
-    const operands = fused ? heap.cell(fused).lazy!.leaves.map((l) => heap.cell(l)) : [];
-    const donors = s.length > 0
-      ? heap.donors(members, readers).map((d) => operands.includes(d!) ? null : d)
-      : members.map(() => null);
+    // (never over an operand of the fused product: the product pins those).
+    const donors = s.length > 0 ? heap.donors(members, readers) : members.map(() => null);
     const ptrs: number[] = [];
     if (s.length > 0) {
       const words = heap.i32.subarray(PROGRAM / 4);
@@ -307,7 +304,8 @@ export function makeWasmKernel(
   /**
    * The first pending product among `leaves` that every expression of `exprs` reads
    * in full on the rows x cols grid of the product itself (then its epilogue can run
-   * them on each block of it), or null.
+   * them on each block of it), or null; null too if that product's blocks would be
+   * too narrow (later candidates are not tried: they are rare, and only speed is lost).
    */
   function epilogueOf(
     leaves: readonly WasmStorage[],
@@ -335,8 +333,9 @@ export function makeWasmKernel(
 
   /**
    * Computes pending product `s`; with `epilogue`, each work unit then runs the
-   * program in PROGRAM on its block of the product (in place, or in per-thread scratch
-   * when `epilogue.scratch`, if the product fits one pass: `s` then gets no block).
+   * program in PROGRAM on its block of the product: in place, or in per-thread scratch
+   * when `epilogue.scratch`, if the product takes one pass over k and its blocks
+   * SCRATCH_BLOCK_BYTES at most (`s` then gets no block).
    */
   function computeProduct(s: WasmStorage, epilogue: { scratch: boolean } | null): void {
     const lazy = heap.cell(s).lazy!;
@@ -482,37 +481,38 @@ export function makeWasmKernel(
     const { mr } = MATMUL[dtype];
     const size = SIZE[dtype];
     const { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, span } = plan;
-    const packed = heap.alloc(span * npad * size);
-    const apacked = heap.alloc(span * mpad * size);
     // Per-thread blocks of C when it goes to scratch (ptr 0): one pass only.
     const cstride = ptr === 0 ? Math.ceil((mb * nb * size) / 64) * 64 : 0;
-    const cscratch = ptr === 0 ? heap.alloc(pool.threads * cstride) : 0;
-    const words: number[] = [];
-    words[MM.a] = pa;
-    words[MM.b] = pb;
-    words[MM.c] = ptr;
-    words[MM.m] = m;
-    words[MM.n] = n;
-    words[MM.k] = k;
-    words[MM.sai] = p.transA ? 1 : k;
-    words[MM.sap] = p.transA ? m : 1;
-    words[MM.sbj] = p.transB ? k : 1;
-    words[MM.sbp] = p.transB ? 1 : n;
-    words[MM.kb] = kb;
-    words[MM.mb] = mb;
-    words[MM.nb] = nb;
-    words[MM.colBlocks] = Math.ceil(n / nb);
-    words[MM.packed] = packed;
-    words[MM.npad] = npad;
-    const groups = Math.ceil(npad / nr / PACK_GROUP);
-    const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
-    words[MM.groups] = groups;
-    words[MM.apacked] = apacked;
-    words[MM.mpad] = mpad;
-    words[MM.groupsA] = groupsA;
-    words[MM.cscratch] = cscratch;
-    words[MM.cstride] = cstride;
+    let packed = 0, apacked = 0, cscratch = 0;
     try {
+      packed = heap.alloc(span * npad * size);
+      apacked = heap.alloc(span * mpad * size);
+      if (ptr === 0) cscratch = heap.alloc(pool.threads * cstride);
+      const words: number[] = [];
+      words[MM.a] = pa;
+      words[MM.b] = pb;
+      words[MM.c] = ptr;
+      words[MM.m] = m;
+      words[MM.n] = n;
+      words[MM.k] = k;
+      words[MM.sai] = p.transA ? 1 : k;
+      words[MM.sap] = p.transA ? m : 1;
+      words[MM.sbj] = p.transB ? k : 1;
+      words[MM.sbp] = p.transB ? 1 : n;
+      words[MM.kb] = kb;
+      words[MM.mb] = mb;
+      words[MM.nb] = nb;
+      words[MM.colBlocks] = Math.ceil(n / nb);
+      words[MM.packed] = packed;
+      words[MM.npad] = npad;
+      const groups = Math.ceil(npad / nr / PACK_GROUP);
+      const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
+      words[MM.groups] = groups;
+      words[MM.apacked] = apacked;
+      words[MM.mpad] = mpad;
+      words[MM.groupsA] = groupsA;
+      words[MM.cscratch] = cscratch;
+      words[MM.cstride] = cstride;
       for (let k0 = 0; k0 < k; k0 += span) {
         const k1 = Math.min(k, k0 + span);
         words[MM.k0] = k0;
@@ -527,9 +527,10 @@ export function makeWasmKernel(
         run(`matmul_${DT[dtype]}`, rowBlocks * Math.ceil(n / nb), parallel, true);
       }
     } finally {
+      // (Allocation may fail part way: what was allocated is freed.)
       if (cscratch) heap.free(cscratch, pool.threads * cstride);
-      heap.free(apacked, span * mpad * size);
-      heap.free(packed, span * npad * size);
+      if (apacked) heap.free(apacked, span * mpad * size);
+      if (packed) heap.free(packed, span * npad * size);
     }
   }
 
