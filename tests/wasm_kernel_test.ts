@@ -65,6 +65,24 @@ function check(wasm: WasmKernel, dtype: DType, label: string, op: Op, terms = 1)
   assertClose(run(wasm, dtype, op), run(tsKernel, dtype, op), dtype, label, { terms });
 }
 
+/**
+ * Momentum SGD over rows x cols storage: v' = mu v + g and p' = p - lr v' (mu and lr
+ * scalars), with the intermediates mu v and lr v' (to dispose).
+ */
+function momentum<S extends Storage>(
+  k: Kernel<S>,
+  { p, v, g, mu, lr }: { p: S; v: S; g: S; mu: S; lr: S },
+  rows: number,
+  cols: number,
+): { muV: S; vNew: S; step: S; pNew: S } {
+  const full: BroadcastShapes = { rows, cols, a: [rows, cols], b: [rows, cols] };
+  const bySc: BroadcastShapes = { ...full, b: [1, 1] };
+  const muV = k.binary("mul", v, mu, bySc);
+  const vNew = k.binary("add", muV, g, full);
+  const step = k.binary("mul", vNew, lr, bySc);
+  return { muV, vNew, step, pNew: k.binary("sub", p, step, full) };
+}
+
 const mm =
   (m: number, n: number, k: number, transA: boolean, transB: boolean): Op => (kernel, up) =>
     kernel.matmul(up(data(m * k, m + 3 * k)), up(data(k * n, n + 5 * k + 1)), {
@@ -541,16 +559,10 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       async () => {
         for (const dtype of DTYPES) {
           const n = 3001; // several chunks, and an odd tail
-          const full: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, n] };
-          const bySc: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, 1] };
           const host = <S extends Storage>(k: Kernel<S>, up: (v: ArrayLike<number>) => S) => {
             const p = up(data(n, 1)), v = up(data(n, 2)), g = up(data(n, 3));
             const mu = up([0.9]), lr = up([0.1]);
-            const muV = k.binary("mul", v, mu, bySc);
-            const vNew = k.binary("add", muV, g, full);
-            const step = k.binary("mul", vNew, lr, bySc);
-            const pNew = k.binary("sub", p, step, full);
-            return { p, v, g, muV, step, vNew, pNew };
+            return { p, v, g, ...momentum(k, { p, v, g, mu, lr }, 1, n) };
           };
           // Reference values from the ts kernel.
           const ts = host(tsKernel, (x) => tsKernel.upload(x, dtype));
@@ -585,14 +597,9 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
         const fresh = await createWasmKernel({ threads: 1 });
         try {
           const dtype = "float64", n = 1000;
-          const full: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, n] };
-          const bySc: BroadcastShapes = { rows: 1, cols: n, a: [1, n], b: [1, 1] };
           const [p, v, g] = [1, 2, 3].map((seed) => fresh.upload(data(n, seed), dtype));
           const mu = fresh.upload([0.9], dtype), lr = fresh.upload([0.1], dtype);
-          const muV = fresh.binary("mul", v, mu, bySc);
-          const vNew = fresh.binary("add", muV, g, full);
-          const step = fresh.binary("mul", vNew, lr, bySc);
-          const pNew = fresh.binary("sub", p, step, full);
+          const { muV, vNew, step, pNew } = momentum(fresh, { p, v, g, mu, lr }, 1, n);
           fresh.evaluateTogether([vNew, pNew]);
           for (const s of [p, v, g, muV, step]) fresh.dispose(s);
           const top = fresh.memoryBytes();
@@ -677,7 +684,6 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
             const full = { rows: m, cols: n, a: [m, n], b: [m, n] } as BroadcastShapes;
             const byRow = { ...full, b: [1, n] } as BroadcastShapes;
             const byCol = { ...full, b: [m, 1] } as BroadcastShapes;
-            const byScalar = { ...full, b: [1, 1] } as BroadcastShapes;
             const flat = { rows: 1, cols: m * n, a: [1, m * n], b: [1, m * n] } as BroadcastShapes;
             // relu(P + row) * col - q; the momentum step v' = mu v + P, p' = p - lr v'
             // (grouped); P + q on a flat grid (not P's: computed first).
@@ -706,8 +712,8 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
                 for (const x of [...made, P]) kk.dispose?.(x);
                 return { e, vNew: null, pNew: null, f: null, P: null };
               }
-              const vNew = kk.binary("add", mk(kk.binary("mul", v, mu, byScalar)), P, full);
-              const pNew = kk.binary("sub", p, mk(kk.binary("mul", vNew, lr, byScalar)), full);
+              const { muV, vNew, step, pNew } = momentum(kk, { p, v, g: P, mu, lr }, m, n);
+              made.push(muV, step);
               kk.evaluateTogether?.([vNew, pNew, P]); // P itself stays out of the group
               const f = kk.binary("add", P, q, flat);
               if (mode !== "kept") made.push(P);
@@ -743,16 +749,11 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
           const fresh = await createWasmKernel({ threads: 1, epilogues });
           try {
             const [m, n, k] = [500, 400, 16];
-            const full = { rows: m, cols: n, a: [m, n], b: [m, n] } as BroadcastShapes;
-            const byScalar = { ...full, b: [1, 1] } as BroadcastShapes;
             const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
             const [a, b, v, p] = [up(m * k, 1), up(k * n, 2), up(m * n, 3), up(m * n, 4)];
             const [mu, lr] = [fresh.upload([0.9], "float64"), fresh.upload([0.1], "float64")];
             const P = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
-            const muV = fresh.binary("mul", v, mu, byScalar);
-            const vNew = fresh.binary("add", muV, P, full);
-            const step = fresh.binary("mul", vNew, lr, byScalar);
-            const pNew = fresh.binary("sub", p, step, full);
+            const { muV, vNew, step, pNew } = momentum(fresh, { p, v, g: P, mu, lr }, m, n);
             fresh.evaluateTogether([vNew, pNew]);
             for (const x of [P, v, p, muV, step]) fresh.dispose(x);
             const got = fresh.readSync(pNew);
