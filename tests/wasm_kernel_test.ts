@@ -841,6 +841,10 @@ Deno.test("wasm kernel options", async () => {
   await assert.rejects(createWasmKernel({ threads: 0 }), RangeError);
   await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
   await assert.rejects(createWasmKernel({ packBytes: 0 }), /packBytes must be a positive integer/);
+  await assert.rejects(
+    createWasmKernel({ epilogues: "no" as unknown as boolean }),
+    { name: "TypeError", message: /epilogues must be a boolean, got no/ },
+  );
   const k = await createWasmKernel({ threads: 1 });
   try {
     assert.equal(k.name, "wasm");

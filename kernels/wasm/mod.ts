@@ -96,10 +96,16 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
       `Cannot load the wasm kernel: packBytes must be a positive integer, got ${packBytes}`,
     );
   }
+  const epilogues = opts.epilogues ?? true;
+  if (typeof epilogues !== "boolean") {
+    throw new TypeError(
+      `Cannot load the wasm kernel: epilogues must be a boolean, got ${String(epilogues)}`,
+    );
+  }
   const module = buildModule(fma);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const compiled = await WebAssembly.compile(module.bytes);
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   const pool = await ThreadPool.create(memory, module.bytes, instance.exports, JOBS, threads);
-  return makeWasmKernel(module, memory, pool, fma, packBytes, opts.epilogues ?? true);
+  return makeWasmKernel(module, memory, pool, fma, packBytes, epilogues);
 }
