@@ -771,6 +771,38 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
           on.bytes < off.bytes - 500 * 400 * 8 / 2,
           `the product's block was not saved: ${on.bytes} vs ${off.bytes} bytes`,
         );
+        // A product with too narrow blocks first among the leaves leaves the epilogue to
+        // the next one: P1 + P2, both disposed, P1 in blocks of 44 or 24 columns (k = 600),
+        // P2 in blocks of whole rows (k = 16), so P2 runs the sum and never gets a block.
+        const twoProducts = async (epilogues: boolean) => {
+          const fresh = await createWasmKernel({ threads: 2, epilogues });
+          try {
+            const [m, n] = [128, 500];
+            const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
+            const product = (k: number, seed: number) =>
+              fresh.matmul(up(m * k, seed), up(k * n, seed + 1), {
+                m,
+                n,
+                k,
+                transA: false,
+                transB: false,
+              });
+            const [P1, P2] = [product(600, 1), product(16, 3)];
+            const sum = fresh.binary("add", P1, P2, { rows: m, cols: n, a: [m, n], b: [m, n] });
+            fresh.dispose(P1);
+            fresh.dispose(P2);
+            return { got: fresh.readSync(sum), bytes: fresh.memoryBytes() };
+          } finally {
+            fresh.destroy();
+          }
+        };
+        const [on2, off2] = [await twoProducts(true), await twoProducts(false)];
+        assertIdentical(on2.got, off2.got, "two products");
+        // (P2's scratch, a block per thread, takes back part of what its 500 KB block costs.)
+        assert.ok(
+          on2.bytes < off2.bytes - 128 * 500 * 8 / 4,
+          `the second product did not take the epilogue: ${on2.bytes} vs ${off2.bytes} bytes`,
+        );
         plain.destroy();
         single.destroy();
       },

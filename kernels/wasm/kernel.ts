@@ -258,8 +258,8 @@ export function makeWasmKernel(
     );
     // A pending product read in full on this grid computes the group in its epilogue;
     // any other is computed first.
-    const fused = epilogues && s.length > 0 ? epilogueOf(leaves, exprs, gr, gc) : null;
-    for (const l of leaves) if (l !== fused && heap.cell(l).lazy) compute(l);
+    const epi = epilogues && s.length > 0 ? epilogueOf(leaves, exprs, gr, gc) : null;
+    for (const l of leaves) if (l !== epi?.product && heap.cell(l).lazy) compute(l);
     // What each member reads, for the donors (a lone result has no later reader).
     const readers = members.length > 1 ? exprs.map((e) => leafSet(e, leaves)) : [];
     // Each output goes over a disposed input that nothing else reads, if there is one
@@ -276,13 +276,13 @@ export function makeWasmKernel(
         });
         const leafPtrs = [...leaves.map((l) => heap.cell(l).ptr), ...ptrs];
         const table = module.ops[s.dtype];
-        if (fused) {
-          const block = new Set(leaves.flatMap((l, i) => l === fused ? [i] : []));
+        if (epi) {
+          const block = new Set(leaves.flatMap((l, i) => l === epi.product ? [i] : []));
           writeProgram(outputs, leafPtrs, table, gr, gc, words, block);
           // Only this group reads a disposed product: its blocks need not reach memory.
-          const pins = leaves.filter((l) => l === fused).length;
-          const fc = heap.cell(fused);
-          computeProduct(fused, { scratch: fc.disposed && fc.pins === pins });
+          const pins = leaves.filter((l) => l === epi.product).length;
+          const fc = heap.cell(epi.product);
+          computeProduct(epi.product, { scratch: fc.disposed && fc.pins === pins, plan: epi.plan });
         } else {
           const shape = writeProgram(outputs, leafPtrs, table, gr, gc, words);
           run(`elementwise_${DT[s.dtype]}`, shape.units, s.length >= PARALLEL_ELEMENTS);
@@ -303,29 +303,29 @@ export function makeWasmKernel(
 
   /**
    * The first pending product among `leaves` that every expression of `exprs` reads
-   * in full on the rows x cols grid of the product itself (then its epilogue can run
-   * them on each block of it), or null; null too if that product's blocks would be
-   * too narrow (later candidates are not tried: they are rare, and only speed is lost).
+   * in full on the rows x cols grid of the product itself, and whose blocks are wide
+   * enough (then its epilogue can run them on each block of it), with its blocking;
+   * or null.
    */
   function epilogueOf(
     leaves: readonly WasmStorage[],
     exprs: readonly Expr[],
     rows: number,
     cols: number,
-  ): WasmStorage | null {
+  ): { product: WasmStorage; plan: Plan } | null {
     const inFull = (e: Expr, p: WasmStorage): boolean =>
       e.kind === "leaf"
         ? e.index >= leaves.length || leaves[e.index] !== p || e.pattern === "full"
         : inFull(e.a, p) && (e.kind === "unary" || inFull(e.b, p));
-    for (const l of leaves) {
+    for (const l of new Set(leaves)) {
       const lazy = heap.cell(l).lazy;
       if (
         lazy?.product && lazy.rows === rows && lazy.cols === cols &&
         exprs.every((e) => inFull(e, l))
       ) {
         // Blocks of a few columns would call the program for a few elements at a time.
-        const { colBlocks, nb } = planProduct(lazy.product, l.dtype, true);
-        return colBlocks === 1 || nb >= MIN_EPILOGUE_COLS ? l : null;
+        const plan = planProduct(lazy.product, l.dtype, true);
+        if (plan.colBlocks === 1 || plan.nb >= MIN_EPILOGUE_COLS) return { product: l, plan };
       }
     }
     return null;
@@ -337,11 +337,14 @@ export function makeWasmKernel(
    * when `epilogue.scratch`, if the product takes one pass over k and its blocks
    * SCRATCH_BLOCK_BYTES at most (`s` then gets no block).
    */
-  function computeProduct(s: WasmStorage, epilogue: { scratch: boolean } | null): void {
+  function computeProduct(
+    s: WasmStorage,
+    epilogue: { scratch: boolean; plan: Plan } | null,
+  ): void {
     const lazy = heap.cell(s).lazy!;
     const [a, b] = lazy.leaves;
     const bytes = s.length * SIZE[s.dtype];
-    const plan = planProduct(lazy.product!, s.dtype, epilogue !== null);
+    const plan = epilogue?.plan ?? planProduct(lazy.product!, s.dtype, false);
     const scratch = epilogue !== null && epilogue.scratch && plan.span >= lazy.product!.k &&
       plan.mb * plan.nb * SIZE[s.dtype] <= SCRATCH_BLOCK_BYTES;
     const ptr = scratch ? 0 : heap.alloc(bytes);
@@ -427,6 +430,8 @@ export function makeWasmKernel(
     else run(`gemv_axpy_${DT[dtype]}`, Math.ceil(count / (AXPY_VECTORS * lanes)), parallel);
   }
 
+  /** The blocking of a product (see planProduct). */
+  type Plan = ReturnType<typeof planProduct>;
   /** The blocking of a product: k, row and column blocks, and the depth of a pass. */
   function planProduct(p: MatmulSizes, dtype: DType, epilogue = false) {
     const { m, n, k } = p;
@@ -474,7 +479,7 @@ export function makeWasmKernel(
     ptr: number,
     p: MatmulSizes,
     dtype: DType,
-    plan: ReturnType<typeof planProduct>,
+    plan: Plan,
     epilogue: { scratch: boolean } | null,
   ): void {
     const { m, n, k } = p;
