@@ -194,6 +194,54 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       }
     });
 
+    await t.step(
+      "matmul: units of a product of few rows pack their own columns of op(B)",
+      async () => {
+        // Up to 192 rows with enough columns: one row block, each unit packing its columns
+        // of op(B) for each k block as it goes. The same rows inside a product of 400 rows
+        // (op(B) packed beforehand) come out identical bit for bit: same blocks, same sums.
+        const M = 400;
+        for (const dtype of DTYPES) {
+          for (const kernel of [wasm, threaded, passes]) {
+            for (const [m, n, k] of [[128, 500, 784], [37, 300, 70], [192, 130, 600]]) {
+              for (const [ta, tb] of TRANS) {
+                const label =
+                  `${dtype} ${kernel.threads} threads ${m}x${k} by ${k}x${n} ${ta} ${tb}`;
+                const big = data(M * k, m + k), b = data(k * n, n + k);
+                // The first m rows of op(A): stored M x k, or k x M when transposed.
+                const small = ta
+                  ? Float64Array.from(
+                    { length: m * k },
+                    (_, i) => big[Math.floor(i / m) * M + i % m],
+                  )
+                  : big.subarray(0, m * k);
+                const product = (a: ArrayLike<number>, rows: number): Op => (kk, up) =>
+                  kk.matmul(up(a), up(b), { m: rows, n, k, transA: ta, transB: tb });
+                const few = run(kernel, dtype, product(small, m));
+                assertIdentical(few, run(kernel, dtype, product(big, M)).subarray(0, m * n), label);
+                check(kernel, dtype, label, product(small, m), k);
+              }
+            }
+          }
+        }
+        // op(B) is never copied whole: on a fresh kernel, the MNIST forward product (128 x
+        // 784 by 784 x 500) needs blocks for C and packed op(A) only, not op(B)'s 3.2 MB.
+        const fresh = await createWasmKernel({ threads: 2 });
+        try {
+          const [m, n, k] = [128, 500, 784];
+          const a = fresh.upload(data(m * k, 1), "float64"),
+            b = fresh.upload(data(k * n, 2), "float64");
+          const before = fresh.memoryBytes();
+          const c = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
+          fresh.readSync(c);
+          const grew = fresh.memoryBytes() - before;
+          assert.ok(grew < 3e6, `the product took ${grew} bytes: op(B) was packed whole`);
+        } finally {
+          fresh.destroy();
+        }
+      },
+    );
+
     await t.step("matmul: random shapes (fast-check)", () => {
       fc.assert(
         fc.property(

@@ -10,6 +10,10 @@
  *   it runs the microkernel over every mr x nr tile, reading the packed panels (a B
  *   panel stays in L1 while the rows of the block pass over it; the A block in L2).
  *
+ * With the `inline` parameter set, op(B) is not packed by `pack`: each unit of `matmul` packs
+ * its own columns of each k block into its thread's scratch before using them (kernel.ts
+ * sets it for products of one row block, where each panel has one reader).
+ *
  * With the `epilogue` parameter set, a unit then runs the element-wise program in PROGRAM
  * (program_unit, see emit_elementwise.ts) over each row of its finished block of C, whose
  * `block` slots read that row; C's blocks may then live in per-thread scratch instead of C.
@@ -88,6 +92,12 @@ export const MM = {
    */
   cscratch: 23,
   cstride: 24,
+  /**
+   * Nonzero: op(B) is not packed beforehand; each work unit packs its own columns of
+   * each k block into its thread's scratch (`bpanels`) just before using them
+   * (kernel.ts does this when there is one row block, so each panel has one reader).
+   */
+  inline: 25,
 } as const;
 
 /** Panels per work unit of `pack`. */
@@ -116,7 +126,7 @@ export function emitMatmul(
   );
   const edge = mb.add(edgeStore(V, nr), undefined, `edge_store_${suffix}`);
   mb.add(packJob(V, packA, packB, mr, nr), `pack_${suffix}`);
-  mb.add(productJob(V, kern, edge, unit, mr, nr), `matmul_${suffix}`);
+  mb.add(productJob(V, kern, edge, unit, packB, mr, nr), `matmul_${suffix}`);
 }
 
 const g = local.get;
@@ -204,6 +214,7 @@ function productJob(
   kern: number,
   edge: number,
   unit: number,
+  packB: number,
   mr: number,
   nr: number,
 ): Func {
@@ -214,7 +225,7 @@ function productJob(
     "i32",
     17,
   );
-  const [row, col] = f.localsOf("i32", 2);
+  const [row, col, inline, bpanels] = f.localsOf("i32", 4);
   const sh = i32.const(V.shift);
   const lay = scratchLayout();
   f.body = seq(
@@ -226,6 +237,8 @@ function productJob(
     local.set(mbk, param(MM.mb)),
     local.set(nb, param(MM.nb)),
     local.set(tile, i32.add(scratchOf(g(tid)), i32.const(lay.tile))),
+    local.set(inline, param(MM.inline)),
+    local.set(bpanels, i32.add(scratchOf(g(tid)), i32.const(lay.bpanels))),
     // C's blocks: in place (rows n apart), or in this thread's scratch (rows nb apart).
     local.set(ldc, i32.shl(ctl.select(g(n), g(nb), i32.eqz(param(MM.cscratch))), sh)),
     eachUnit(
@@ -264,6 +277,20 @@ function productJob(
             i32.shl(i32.add(i32.mul(g(rel), param(MM.mpad)), i32.mul(g(i0), g(kcl))), sh),
           ),
         ),
+        // Inline: this unit's columns of op(B) for this k block, packed now.
+        ctl.if(g(inline), [
+          ctl.call(
+            packB,
+            param(MM.b),
+            param(MM.sbj),
+            param(MM.sbp),
+            g(j0),
+            i32.sub(g(jEnd), g(j0)),
+            g(pc),
+            g(kcl),
+            g(bpanels),
+          ),
+        ]),
         forRange(
           jr,
           g(j0),
@@ -272,9 +299,13 @@ function productJob(
           local.set(w, i32.sub(g(jEnd), g(jr))),
           local.set(
             bp,
-            i32.add(
-              param(MM.packed),
-              i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
+            ctl.select(
+              i32.add(g(bpanels), i32.shl(i32.mul(i32.sub(g(jr), g(j0)), g(kcl)), sh)),
+              i32.add(
+                param(MM.packed),
+                i32.shl(i32.add(i32.mul(g(rel), param(MM.npad)), i32.mul(g(jr), g(kcl))), sh),
+              ),
+              g(inline),
             ),
           ),
           forRange(

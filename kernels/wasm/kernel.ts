@@ -26,6 +26,7 @@ import { MM, PACK_GROUP } from "./emit_matmul.ts";
 import { Heap, SIZE } from "./heap.ts";
 import {
   COLS_PER_UNIT,
+  INLINE_B_BYTES,
   MATMUL,
   PARAMS,
   PROGRAM,
@@ -106,6 +107,8 @@ export const PACK_BYTES = 32 * 2 ** 20;
 const SCRATCH_BLOCK_BYTES = 2 ** 20;
 /** Largest packed op(B) of a product with an epilogue for blocks of whole rows. */
 const WIDE_B_BYTES = 2 ** 20;
+/** Products of at most this many rows take one row block (see planProduct). */
+const INLINE_MAX_ROWS = 192;
 /**
  * Fewest columns per block for an epilogue, unless blocks span whole rows: the
  * program runs once per row of a block, and a float64 MNIST forward product (44
@@ -454,11 +457,21 @@ export function makeWasmKernel(
     // more row blocks make the units.
     const wide = epilogue && k * npad * size <= WIDE_B_BYTES;
     const kb = blocks(k, kc, 1);
-    const mb = blocks(m, wide ? Math.min(mc, Math.max(mr, Math.ceil(m / want))) : mc, mr);
-    const rowBlocks = Math.ceil(m / mb);
-    const colBlocks = wide ? 1 : Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
-    const nb = Math.ceil(npad / colBlocks / nr) * nr;
     const mpad = Math.ceil(m / mr) * mr;
+    const columns = (rowBlocks: number) => {
+      const colBlocks = wide ? 1 : Math.min(npad / nr, Math.max(1, Math.ceil(want / rowBlocks)));
+      return { colBlocks, nb: Math.ceil(npad / colBlocks / nr) * nr };
+    };
+    // Few rows (a batch) and enough columns for the units: one row block, so that each
+    // panel of op(B) has one reader, which packs it itself (inline), if its share of
+    // op(B) fits the thread's scratch.
+    const inline = !wide && m <= INLINE_MAX_ROWS && npad / nr >= want &&
+      columns(1).nb * kb * size <= INLINE_B_BYTES;
+    const mb = inline
+      ? mpad
+      : blocks(m, wide ? Math.min(mc, Math.max(mr, Math.ceil(m / want))) : mc, mr);
+    const rowBlocks = Math.ceil(m / mb);
+    const { colBlocks, nb } = columns(rowBlocks);
     // k goes in passes of whole k blocks whose packed operands fit packBytes, so that
     // a big product does not need copies of both operands at once (the blocks and the
     // order of the sums are the same whatever the passes).
@@ -466,7 +479,7 @@ export function makeWasmKernel(
       k,
       Math.max(1, Math.floor(packBytes / ((mpad + npad) * size * kb))) * kb,
     );
-    return { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, colBlocks, span };
+    return { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, colBlocks, span, inline };
   }
 
   /**
@@ -485,12 +498,12 @@ export function makeWasmKernel(
     const { m, n, k } = p;
     const { mr } = MATMUL[dtype];
     const size = SIZE[dtype];
-    const { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, span } = plan;
+    const { parallel, nr, kb, mb, nb, npad, mpad, rowBlocks, span, inline } = plan;
     // Per-thread blocks of C when it goes to scratch (ptr 0): one pass only.
     const cstride = ptr === 0 ? Math.ceil((mb * nb * size) / 64) * 64 : 0;
     let packed = 0, apacked = 0, cscratch = 0;
     try {
-      packed = heap.alloc(span * npad * size);
+      if (!inline) packed = heap.alloc(span * npad * size);
       apacked = heap.alloc(span * mpad * size);
       if (ptr === 0) cscratch = heap.alloc(pool.threads * cstride);
       const words: number[] = [];
@@ -510,7 +523,8 @@ export function makeWasmKernel(
       words[MM.colBlocks] = Math.ceil(n / nb);
       words[MM.packed] = packed;
       words[MM.npad] = npad;
-      const groups = Math.ceil(npad / nr / PACK_GROUP);
+      const groups = inline ? 0 : Math.ceil(npad / nr / PACK_GROUP);
+      words[MM.inline] = inline ? 1 : 0;
       const groupsA = Math.ceil(mpad / mr / PACK_GROUP);
       words[MM.groups] = groups;
       words[MM.apacked] = apacked;

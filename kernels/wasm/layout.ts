@@ -69,6 +69,8 @@ export const MATMUL: { float64: MatmulShape; float32: MatmulShape } = {
   float32: { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" },
 };
 
+/** Bytes of a thread's scratch for the op(B) panels of one work unit and k block (inline packing). */
+export const INLINE_B_BYTES = 64 * 1024;
 /** Elements per chunk of the element-wise interpreter (one register). */
 export const CHUNK = 2048;
 /** Most registers of an element-wise program. */
@@ -85,6 +87,7 @@ export function scratchLayout(): {
   tail: number;
   slots: number;
   acc: number;
+  bpanels: number;
   bytes: number;
 } {
   const align = (n: number) => Math.ceil(n / 64) * 64;
@@ -101,5 +104,7 @@ export function scratchLayout(): {
   at = align(at + 4 * 2 * 64);
   const acc = at;
   at = align(at + COLS_PER_UNIT * 8);
-  return { tile, regs, tail, slots, acc, bytes: at };
+  const bpanels = at;
+  at = align(at + INLINE_B_BYTES);
+  return { tile, regs, tail, slots, acc, bpanels, bytes: at };
 }
