@@ -523,8 +523,9 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       // finalizers return the blocks for reuse, so the memory stays far below what
       // the loop made: 256-324 MiB in 30 runs here, against 672-872 MiB without the
       // ballast (5 runs). When V8 collects is up to V8, and twice in a busy hour a run
-      // went past 512 MiB (684 once), so the loop gets up to three tries on fresh kernels (the
-      // lowest peak counts): without the ballast every try stays above 512 MiB.
+      // went past 512 MiB (684 once), so the loop gets up to three tries on fresh
+      // kernels and the lowest peak counts: without the ballast, every try stays above
+      // 512 MiB.
       const peaks: number[] = [];
       for (let run = 0; run < 3 && !(Math.min(...peaks) < 512); run++) {
         const fresh = await createWasmKernel({ threads: 1 });
