@@ -8,6 +8,7 @@ import {
   type BinaryOp,
   type BroadcastShapes,
   type DType,
+  type HostArray,
   type Kernel,
   type MatmulSizes,
   REDUCE_OPS,
@@ -801,27 +802,34 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
         // A product that only its epilogue reads never gets a block. The momentum step
         // on fresh kernels (no free blocks to reuse): the new velocity and parameters go
         // over the old ones either way, and only the product computed first needs a block.
-        const peak = async (epilogues: boolean) => {
-          const fresh = await createWasmKernel({ threads: 1, epilogues });
-          try {
-            const [m, n, k] = [500, 400, 16];
-            const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
-            const [a, b, v, p] = [up(m * k, 1), up(k * n, 2), up(m * n, 3), up(m * n, 4)];
-            const [mu, lr] = [fresh.upload([0.9], "float64"), fresh.upload([0.1], "float64")];
-            const P = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
-            const { muV, vNew, step, pNew } = momentum(fresh, { p, v, g: P, mu, lr }, m, n);
-            fresh.evaluateTogether([vNew, pNew]);
-            for (const x of [P, v, p, muV, step]) fresh.dispose(x);
-            const got = fresh.readSync(pNew);
-            // An unread pending product is never computed, and frees nothing twice.
-            const unread = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
-            fresh.dispose(unread);
-            return { got, bytes: fresh.memoryBytes() };
-          } finally {
-            fresh.destroy();
-          }
+        // A scenario on fresh kernels (no free blocks to reuse) with epilogues on and off:
+        // what it reads, and the memory the kernel grew to.
+        const onAndOff = async (threads: number, scenario: (k: WasmKernel) => HostArray) => {
+          const result = async (epilogues: boolean) => {
+            const fresh = await createWasmKernel({ threads, epilogues });
+            try {
+              return { got: scenario(fresh), bytes: fresh.memoryBytes() };
+            } finally {
+              fresh.destroy();
+            }
+          };
+          return { on: await result(true), off: await result(false) };
         };
-        const [on, off] = [await peak(true), await peak(false)];
+        const momentumStep = (fresh: WasmKernel) => {
+          const [m, n, k] = [500, 400, 16];
+          const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
+          const [a, b, v, p] = [up(m * k, 1), up(k * n, 2), up(m * n, 3), up(m * n, 4)];
+          const [mu, lr] = [fresh.upload([0.9], "float64"), fresh.upload([0.1], "float64")];
+          const P = fresh.matmul(a, b, { m, n, k, transA: false, transB: false });
+          const { muV, vNew, step, pNew } = momentum(fresh, { p, v, g: P, mu, lr }, m, n);
+          fresh.evaluateTogether([vNew, pNew]);
+          for (const x of [P, v, p, muV, step]) fresh.dispose(x);
+          const got = fresh.readSync(pNew);
+          // An unread pending product is never computed, and frees nothing twice.
+          fresh.dispose(fresh.matmul(a, b, { m, n, k, transA: false, transB: false }));
+          return got;
+        };
+        const { on, off } = await onAndOff(1, momentumStep);
         assertIdentical(on.got, off.got, "fresh kernels");
         assert.ok(
           on.bytes < off.bytes - 500 * 400 * 8 / 2,
@@ -830,34 +838,29 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
         // A product with too narrow blocks first among the leaves leaves the epilogue to
         // the next one: P1 + P2, both disposed, P1 in blocks of 44 or 24 columns (k = 600),
         // P2 in blocks of whole rows (k = 16), so P2 runs the sum and never gets a block.
-        const twoProducts = async (epilogues: boolean) => {
-          const fresh = await createWasmKernel({ threads: 2, epilogues });
-          try {
-            const [m, n] = [128, 500];
-            const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
-            const product = (k: number, seed: number) =>
-              fresh.matmul(up(m * k, seed), up(k * n, seed + 1), {
-                m,
-                n,
-                k,
-                transA: false,
-                transB: false,
-              });
-            const [P1, P2] = [product(600, 1), product(16, 3)];
-            const sum = fresh.binary("add", P1, P2, { rows: m, cols: n, a: [m, n], b: [m, n] });
-            fresh.dispose(P1);
-            fresh.dispose(P2);
-            return { got: fresh.readSync(sum), bytes: fresh.memoryBytes() };
-          } finally {
-            fresh.destroy();
-          }
+        const twoProducts = (fresh: WasmKernel) => {
+          const [m, n] = [128, 500];
+          const up = (len: number, seed: number) => fresh.upload(data(len, seed), "float64");
+          const product = (k: number, seed: number) =>
+            fresh.matmul(up(m * k, seed), up(k * n, seed + 1), {
+              m,
+              n,
+              k,
+              transA: false,
+              transB: false,
+            });
+          const [P1, P2] = [product(600, 1), product(16, 3)];
+          const sum = fresh.binary("add", P1, P2, { rows: m, cols: n, a: [m, n], b: [m, n] });
+          fresh.dispose(P1);
+          fresh.dispose(P2);
+          return fresh.readSync(sum);
         };
-        const [on2, off2] = [await twoProducts(true), await twoProducts(false)];
-        assertIdentical(on2.got, off2.got, "two products");
+        const two = await onAndOff(2, twoProducts);
+        assertIdentical(two.on.got, two.off.got, "two products");
         // (P2's scratch, a block per thread, takes back part of what its 500 KB block costs.)
         assert.ok(
-          on2.bytes < off2.bytes - 128 * 500 * 8 / 4,
-          `the second product did not take the epilogue: ${on2.bytes} vs ${off2.bytes} bytes`,
+          two.on.bytes < two.off.bytes - 128 * 500 * 8 / 4,
+          `the second product did not take the epilogue: ${two.on.bytes} vs ${two.off.bytes} bytes`,
         );
         plain.destroy();
         single.destroy();
