@@ -528,7 +528,7 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       // kernels and the lowest peak counts: without the ballast, every try stays above
       // 512 MiB.
       const peaks: number[] = [];
-      for (let run = 0; run < 3 && !(Math.min(...peaks) < 512); run++) {
+      for (let tries = 0; tries < 3 && !(Math.min(...peaks) < 512); tries++) {
         const fresh = await createWasmKernel({ threads: 1 });
         try {
           const chunk = new Float64Array(1 << 19).fill(1);

@@ -63,11 +63,14 @@ export const MM = {
   nb: 12,
   /** Work units per row block. */
   colBlocks: 13,
-  /** The packed op(B): every k block, each as panels nr wide. */
+  /** The packed op(B): every k block, each as panels nr wide (0 when inline). */
   packed: 14,
   /** n rounded up to a multiple of nr. */
   npad: 15,
-  /** Groups of {@link PACK_GROUP} panels of op(B) per k block: ceil(npad / nr / PACK_GROUP). */
+  /**
+   * Groups of {@link PACK_GROUP} panels of op(B) per k block: ceil(npad / nr / PACK_GROUP),
+   * or 0 when inline (`pack` then packs op(A) only).
+   */
   groups: 16,
   /** The packed op(A): every k block, each as panels mr tall. */
   apacked: 17,

@@ -107,12 +107,16 @@ export const PACK_BYTES = 32 * 2 ** 20;
 const SCRATCH_BLOCK_BYTES = 2 ** 20;
 /** Largest packed op(B) of a product with an epilogue for blocks of whole rows. */
 const WIDE_B_BYTES = 2 ** 20;
-/** Products of at most this many rows take one row block (see planProduct). */
+/**
+ * Products of at most this many rows may take one row block and pack op(B) in their
+ * units (see planProduct).
+ */
 const INLINE_MAX_ROWS = 192;
 /**
  * Fewest columns per block for an epilogue, unless blocks span whole rows: the
- * program runs once per row of a block, and a float64 MNIST forward product (44
- * columns per block) ran its bias and ReLU 10% slower than in a pass of its own.
+ * program runs once per row of a block, and a float64 MNIST forward product (then in
+ * blocks of 44 columns; 24 now) ran its bias and ReLU 10% slower than in a pass of its
+ * own.
  */
 const MIN_EPILOGUE_COLS = 128;
 /** Matmul work units per thread to aim for, each of at least MIN_UNIT_MADDS multiply-adds. */
@@ -464,7 +468,8 @@ export function makeWasmKernel(
     };
     // Few rows (a batch) and enough columns for the units: one row block, so that each
     // panel of op(B) has one reader, which packs it itself (inline), if its share of
-    // op(B) fits the thread's scratch.
+    // op(B) fits the thread's scratch. Its blocks are narrower, which may leave it too
+    // narrow for an epilogue (150 x 90 by 90 x 2000 and two other shapes: as fast).
     const inline = !wide && m <= INLINE_MAX_ROWS && npad / nr >= want &&
       columns(1).nb * kb * size <= INLINE_B_BYTES;
     const mb = inline
