@@ -468,8 +468,8 @@ export function makeWasmKernel(
     };
     // Few rows (a batch) and enough columns for the units: one row block, so that each
     // panel of op(B) has one reader, which packs it itself (inline), if its share of
-    // op(B) fits the thread's scratch. Its blocks are narrower, which may leave it too
-    // narrow for an epilogue (150 x 90 by 90 x 2000 and two other shapes: as fast).
+    // op(B) fits the thread's scratch. Its blocks are narrower, so it may lose an
+    // epilogue (three shapes measured: as fast without it; see README).
     const inline = !wide && m <= INLINE_MAX_ROWS && npad / nr >= want &&
       columns(1).nb * kb * size <= INLINE_B_BYTES;
     const mb = inline
