@@ -243,6 +243,27 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
       },
     );
 
+    await t.step("matmul: narrow op(B) is read in place, on any thread count", () => {
+      // 1 to 8 vectors of columns, B not transposed: the narrow job (no packing), with
+      // a transposed A only while it fits 1 MiB; the other cases go through packing.
+      for (const dtype of DTYPES) {
+        const lanes = dtype === "float64" ? 2 : 4;
+        for (const n of [lanes, 3 * lanes, 5 * lanes, 8 * lanes, 8 * lanes + lanes, 3]) {
+          for (const [m, k] of [[2, 1], [37, 300], [128, 500], [501, 128], [1000, 300]]) {
+            for (const [ta, tb] of TRANS) {
+              const label = `narrow ${dtype} ${m}x${k} by ${k}x${n} ${ta} ${tb}`;
+              check(wasm, dtype, label, mm(m, n, k, ta, tb), k);
+              assertIdentical(
+                run(threaded, dtype, mm(m, n, k, ta, tb)),
+                run(wasm, dtype, mm(m, n, k, ta, tb)),
+                `${label}: 1 and 2 threads`,
+              );
+            }
+          }
+        }
+      }
+    });
+
     await t.step("matmul: random shapes (fast-check)", () => {
       fc.assert(
         fc.property(
@@ -733,6 +754,8 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
           [threaded, 128, 500, 600, false, false], // 44 or 24 columns per block: no epilogue
           [single, 37, 45, 9, true, false],
           [passes, 70, 130, 600, false, false], // the epilogue on the last pass (of 3 or 2) only
+          [threaded, 150, 16, 300, true, false], // narrow op(B): the epilogue row by row
+          [single, 37, 8, 9, false, false],
         ];
         for (const dtype of DTYPES) {
           for (const [kernel, m, n, k, transA, transB] of cases) {

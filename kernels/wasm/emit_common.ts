@@ -9,6 +9,12 @@
 import { atomic, type Code, ctl, forRange, type Func, i32, local, seq } from "./asm.ts";
 import { CTL, CTL_GRAIN, CTL_NEXT, CTL_UNITS, PARAMS, THREAD_TABLE } from "./layout.ts";
 
+/**
+ * The first parameter words of both product jobs (emit_matmul.ts, emit_narrow.ts):
+ * where op(A), op(B) and C lie, and the sizes.
+ */
+export const PRODUCT = { a: 0, b: 1, c: 2, m: 3, n: 4, k: 5 } as const;
+
 /** Loads parameter word `w` of the current job. */
 export const param = (w: number): Code => i32.load(i32.const(0), PARAMS + 4 * w);
 

@@ -40,17 +40,12 @@ import {
   seq,
   v128,
 } from "./asm.ts";
-import { eachUnit, param, scratchOf } from "./emit_common.ts";
+import { eachUnit, param, PRODUCT, scratchOf } from "./emit_common.ts";
 import { CHUNK, MATMUL, scratchLayout } from "./layout.ts";
 
 /** Word indices of the matmul parameters in PARAMS. */
 export const MM = {
-  a: 0,
-  b: 1,
-  c: 2,
-  m: 3,
-  n: 4,
-  k: 5,
+  ...PRODUCT,
   sai: 6,
   sap: 7,
   sbj: 8,

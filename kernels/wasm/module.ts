@@ -9,6 +9,7 @@ import { ModuleBuilder } from "./asm.ts";
 import { emitElementwise, type OpTable } from "./emit_elementwise.ts";
 import { emitGemv } from "./emit_gemv.ts";
 import { emitMatmul } from "./emit_matmul.ts";
+import { emitNarrow } from "./emit_narrow.ts";
 import { emitReduce } from "./emit_reduce.ts";
 
 /** The module bytes and the function-table slots of the element-wise loops. */
@@ -31,6 +32,8 @@ export function buildModule(fma: boolean): KernelModule {
   const float32 = emitElementwise(mb, "float32", fma);
   emitMatmul(mb, "float64", fma, float64.unit);
   emitMatmul(mb, "float32", fma, float32.unit);
+  emitNarrow(mb, "float64", fma, float64.unit);
+  emitNarrow(mb, "float32", fma, float32.unit);
   emitGemv(mb, "float64", fma);
   emitGemv(mb, "float32", fma);
   emitReduce(mb, "float64");
