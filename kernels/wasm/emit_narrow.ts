@@ -100,7 +100,7 @@ function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
   const f = new Func(["i32", "i32", "i32"]);
   const [tid, i0, i1] = [0, 1, 2];
   const R = GROUP_ROWS[vecs];
-  const [i, bp, bend, rowBytes, arow, astep, crow, r] = f.localsOf("i32", 8);
+  const [i, bp, steps, rowBytes, arow, astep, crow, r] = f.localsOf("i32", 8);
   const aps = f.localsOf("i32", R);
   const splats = f.localsOf("v128", R);
   const accs = Array.from({ length: R }, () => f.localsOf("v128", vecs));
@@ -114,8 +114,10 @@ function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
       ),
       ...accs.slice(0, h).flat().map((acc) => local.set(acc, V.constant(0))),
       local.set(bp, param(NW.b)),
+      // A count of the steps down k, not an end address: B may end at 4 GiB (end 0).
+      local.set(steps, param(NW.k)),
       ctl.block(
-        ctl.br_if(0, i32.ge_u(g(bp), g(bend))),
+        ctl.br_if(0, i32.le_s(g(steps), i32.const(0))),
         ctl.loop(
           ...splats.slice(0, h).map((sp, t) =>
             seq(
@@ -131,7 +133,7 @@ function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
               ),
             )),
           local.set(bp, i32.add(g(bp), g(rowBytes))),
-          ctl.br_if(0, i32.lt_u(g(bp), g(bend))),
+          ctl.br_if(0, local.tee(steps, i32.sub(g(steps), i32.const(1)))),
         ),
       ),
       ...accs.slice(0, h).map((row, t) =>
@@ -163,7 +165,6 @@ function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
     );
   f.body = seq(
     local.set(rowBytes, i32.shl(param(NW.n), sh)),
-    local.set(bend, i32.add(param(NW.b), i32.mul(param(NW.k), g(rowBytes)))),
     local.set(arow, param(NW.arow)),
     local.set(astep, param(NW.astep)),
     local.set(i, g(i0)),
