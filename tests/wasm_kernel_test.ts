@@ -25,6 +25,7 @@ import {
   type WasmStorage,
 } from "../kernels/wasm/mod.ts";
 import { sizeClass } from "../kernels/wasm/allocator.ts";
+import { F64_TILES, type F64Tile } from "../kernels/wasm/layout.ts";
 import {
   assertClose,
   binaryKind,
@@ -939,6 +940,78 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
   wasm.destroy(); // idempotent
 });
 
+Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", async () => {
+  if (!wasmFeatures().simd) {
+    await assert.rejects(createWasmKernel(), /no SIMD/);
+    return;
+  }
+  // The tile is picked by timing, so a machine runs whichever is faster: each must give
+  // the same bits, on 1 and 2 threads, in one pass over k or several, with an epilogue
+  // over the product or without, whether the product is kept or only read by it.
+  const tiles = Object.keys(F64_TILES) as F64Tile[];
+  const kernels = await Promise.all(
+    tiles.flatMap((f64Tile) => [
+      createWasmKernel({ threads: 1, f64Tile }),
+      createWasmKernel({ threads: 2, f64Tile }),
+      createWasmKernel({ threads: 2, f64Tile, packBytes: 300_000 }),
+    ]),
+  );
+  const baseline = new Map(kernels.map((k) => [k, k.liveBlocks()]));
+  try {
+    assert.deepEqual(kernels.map((k) => k.f64Tile), tiles.flatMap((t) => [t, t, t]));
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 200 }),
+          n: fc.integer({ min: 1, max: 200 }),
+          k: fc.integer({ min: 1, max: 400 }),
+          transA: fc.boolean(),
+          transB: fc.boolean(),
+          epilogue: fc.constantFrom("none", "kept", "disposed"),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        ({ m, n, k, transA, transB, epilogue, seed }) => {
+          // The product and the sum, when the epilogue's relu is returned (run frees the rest).
+          let extra: Storage[] = [];
+          const product: Op = (kernel, up) => {
+            const p = kernel.matmul(up(data(m * k, seed)), up(data(k * n, seed + 1)), {
+              m,
+              n,
+              k,
+              transA,
+              transB,
+            });
+            if (epilogue === "none") return p;
+            const bias = up(data(n, seed + 2));
+            const shapes: BroadcastShapes = { rows: m, cols: n, a: [m, n], b: [1, n] };
+            const sum = kernel.binary("add", p, bias, shapes);
+            const out = kernel.unary("relu", sum);
+            if (epilogue === "disposed") kernel.dispose?.(p);
+            extra = [p, sum];
+            return out;
+          };
+          const exec = (kernel: Kernel) => {
+            const got = run(kernel, "float64", product);
+            for (const s of extra) kernel.dispose?.(s);
+            return got;
+          };
+          const label = `${m}x${k} by ${k}x${n} ${transA} ${transB} ${epilogue}`;
+          const want = exec(kernels[0]);
+          assertClose(want, exec(tsKernel), "float64", label, { terms: k });
+          for (const kernel of kernels.slice(1)) {
+            const got = exec(kernel);
+            assertIdentical(got, want, `${label}: ${kernel.f64Tile} on ${kernel.threads}`);
+          }
+          for (const kernel of kernels) assert.equal(kernel.liveBlocks(), baseline.get(kernel));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  } finally {
+    for (const k of kernels) k.destroy();
+  }
+});
+
 Deno.test("wasm allocator size classes", () => {
   assert.equal(sizeClass(1), 64);
   assert.equal(sizeClass(64), 64);
@@ -956,6 +1029,10 @@ Deno.test("wasm kernel options", async () => {
   await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
   await assert.rejects(createWasmKernel({ packBytes: 0 }), /packBytes must be a positive integer/);
   await assert.rejects(
+    createWasmKernel({ f64Tile: "8x8" as F64Tile }),
+    { name: "TypeError", message: /f64Tile must be "auto", "6x4" or "4x4", got "8x8"/ },
+  );
+  await assert.rejects(
     createWasmKernel({ epilogues: "no" as unknown as boolean }),
     { name: "TypeError", message: /epilogues must be a boolean, got no/ },
   );
@@ -964,6 +1041,11 @@ Deno.test("wasm kernel options", async () => {
     assert.equal(k.name, "wasm");
     assert.equal(k.threads, 1);
     assert.equal(k.fma, wasmFeatures().relaxedSimd);
+    // "auto" times the tiles once per process: every later kernel gets the same one.
+    assert.ok(Object.hasOwn(F64_TILES, k.f64Tile), k.f64Tile);
+    const again = await createWasmKernel({ threads: 1 });
+    assert.equal(again.f64Tile, k.f64Tile);
+    again.destroy();
     const sizes: MatmulSizes = { m: 2, n: 2, k: 2, transA: false, transB: false };
     const a = k.upload([1, 2, 3, 4], "float64");
     assert.deepEqual([...k.readSync(k.matmul(a, a, sizes))], [7, 10, 15, 22]);

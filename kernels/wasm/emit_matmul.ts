@@ -41,7 +41,7 @@ import {
   v128,
 } from "./asm.ts";
 import { eachUnit, param, PRODUCT, scratchOf } from "./emit_common.ts";
-import { CHUNK, MATMUL, scratchLayout } from "./layout.ts";
+import { CHUNK, type MatmulShape, scratchLayout } from "./layout.ts";
 
 /** Word indices of the matmul parameters in PARAMS. */
 export const MM = {
@@ -102,23 +102,24 @@ export const MM = {
 export const PACK_GROUP = 16;
 
 /**
- * Adds the matmul functions of `dtype` to `mb` and exports its two jobs; `unit` is the
- * function index of the dtype's `program_unit` (the epilogue).
+ * Adds the matmul functions of `dtype` with blocking `shape` to `mb` and exports its two
+ * jobs; `unit` is the function index of the dtype's `program_unit` (the epilogue).
  */
 export function emitMatmul(
   mb: ModuleBuilder,
   dtype: "float32" | "float64",
   fma: boolean,
   unit: number,
+  shape: MatmulShape,
 ): void {
   const V = floatSimd(dtype, fma);
-  const { mr, nv } = MATMUL[dtype];
+  const { mr, nv } = shape;
   const nr = nv * V.lanes;
   const suffix = dtype === "float64" ? "f64" : "f32";
   const packA = mb.add(packer(V, mr), undefined, `pack_a_panels_${suffix}`);
   const packB = mb.add(packer(V, nr), undefined, `pack_b_panels_${suffix}`);
   const kern = mb.add(
-    microkernel(V, mr, nv, MATMUL[dtype].a),
+    microkernel(V, mr, nv, shape.a),
     undefined,
     `microkernel_${suffix}`,
   );
@@ -582,7 +583,7 @@ interface TileForm {
  * and the store are shared; `mode` picks how a step reads A ({@link broadcastForm},
  * {@link swapForm}).
  */
-function microkernel(
+export function microkernel(
   V: FloatSimd,
   mr: number,
   nv: number,

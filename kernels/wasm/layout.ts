@@ -57,17 +57,33 @@ export interface MatmulShape {
 }
 
 /**
- * Matmul blocking per dtype, measured on a 2-core Sapphire Rapids VM (see README): a
- * 6 x 4 f64 tile read by lane swaps (12 accumulators, 2 B vectors, an A vector and its
- * swap: one more than V8's 15 allocatable xmm registers, so one accumulator lives on the
- * stack, which still beats the splat form by 8-13%: a stack access has no bounds check)
- * and a 4 x 8 f32 tile reading A as one vector. Swapped 2 x 12, 4 x 4 and 12 x 2 f64
- * tiles were within 5% of the splat form.
+ * The float64 tiles a kernel picks from when it loads (see calibrate.ts), both read by
+ * lane swaps with the same k blocks, so they give the same results bit for bit:
+ *
+ * - `6x4`: 12 accumulators, 2 B vectors, an A vector and its swap, one more than V8's
+ *   15 allocatable xmm registers, so one accumulator lives on the stack. On a 2-core
+ *   Sapphire Rapids VM it beat the splat form by 8-13% (a stack access has no bounds
+ *   check), and swapped 2 x 12, 4 x 4 and 12 x 2 tiles were within 5% of the splat form.
+ * - `4x4`: 8 accumulators and 4 more vectors, all in registers. On a 2-core AMD Zen 5 VM
+ *   it ran 1024^3 and the MNIST products 10-20% faster than `6x4` on 1 and 2 threads
+ *   (presumably because 6x4's spilled accumulator chains through a store and a load);
+ *   4 x 4 splat and 8 x 2 swapped tiles were within the noise of it, and 4 x 6 slower.
  */
-export const MATMUL: { float64: MatmulShape; float32: MatmulShape } = {
-  float64: { mr: 6, nv: 2, kc: 256, mc: 96, a: "swap" },
-  float32: { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" },
-};
+export const F64_TILES = {
+  "6x4": { mr: 6, nv: 2, kc: 256, mc: 96, a: "swap" },
+  "4x4": { mr: 4, nv: 2, kc: 256, mc: 96, a: "swap" },
+} as const satisfies Record<string, MatmulShape>;
+
+/** The name of a float64 tile in {@link F64_TILES}. */
+export type F64Tile = keyof typeof F64_TILES;
+
+/** The float32 blocking: a 4 x 8 tile reading A as one vector (measured as for F64_TILES). */
+export const F32_SHAPE: MatmulShape = { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" };
+
+/** Matmul blocking per dtype with float64 tile `tile`. */
+export function matmulShapes(tile: F64Tile): { float64: MatmulShape; float32: MatmulShape } {
+  return { float64: F64_TILES[tile], float32: F32_SHAPE };
+}
 
 /** Bytes of a thread's scratch for the op(B) panels of one work unit and k block (inline packing). */
 export const INLINE_B_BYTES = 64 * 1024;
@@ -91,8 +107,10 @@ export function scratchLayout(): {
   bytes: number;
 } {
   const align = (n: number) => Math.ceil(n / 64) * 64;
-  const { float64: d, float32: s } = MATMUL;
-  const tileBytes = Math.max(d.mr * d.nv * 2 * 8, s.mr * s.nv * 4 * 4);
+  const tileBytes = Math.max(
+    ...Object.values(F64_TILES).map((d) => d.mr * d.nv * 2 * 8),
+    F32_SHAPE.mr * F32_SHAPE.nv * 4 * 4,
+  );
   let at = 0;
   const tile = at;
   at = align(at + tileBytes);

@@ -19,11 +19,14 @@
  */
 import { JOBS, makeWasmKernel, PACK_BYTES, type WasmKernel } from "./kernel.ts";
 import { buildModule, wasmFeatures } from "./module.ts";
+import { calibrateF64Tile } from "./calibrate.ts";
+import { F64_TILES, type F64Tile } from "./layout.ts";
 import { ThreadPool } from "./pool.ts";
 
 export type { WasmKernel } from "./kernel.ts";
 export type { WasmStorage } from "./storage.ts";
 export { wasmFeatures } from "./module.ts";
+export type { F64Tile } from "./layout.ts";
 
 /** Options of {@link createWasmKernel}. */
 export interface WasmKernelOptions {
@@ -50,6 +53,13 @@ export interface WasmKernelOptions {
    * and benchmarking knob.
    */
   epilogues?: boolean;
+  /**
+   * The float64 matmul tile: `"6x4"` or `"4x4"` rows x columns, or `"auto"` (the
+   * default), which times both on one thread the first time a kernel loads in the
+   * process (20-40 ms) and takes the faster. Which one wins depends on the processor;
+   * both give the same results bit for bit. A tuning and testing knob.
+   */
+  f64Tile?: "auto" | F64Tile;
 }
 
 /**
@@ -102,7 +112,16 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
       `Cannot load the wasm kernel: epilogues must be a boolean, got ${String(epilogues)}`,
     );
   }
-  const module = buildModule(fma);
+  const f64Tile = opts.f64Tile ?? "auto";
+  if (f64Tile !== "auto" && !Object.hasOwn(F64_TILES, f64Tile)) {
+    throw new TypeError(
+      `Cannot load the wasm kernel: f64Tile must be "auto", ${
+        Object.keys(F64_TILES).map((t) => `"${t}"`).join(" or ")
+      }, got ${JSON.stringify(f64Tile) ?? String(f64Tile)}`,
+    );
+  }
+  const tile = f64Tile === "auto" ? await calibrateF64Tile(fma) : f64Tile;
+  const module = buildModule(fma, tile);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const compiled = await WebAssembly.compile(module.bytes);
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
