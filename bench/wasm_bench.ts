@@ -112,7 +112,9 @@ if (import.meta.main) {
       return "unknown (needs --allow-sys=loadavg)";
     }
   };
-  console.log(`# wasm kernel bench: ${cores} cores, fma ${wasm1.fma}, load average ${load()}`);
+  console.log(
+    `# wasm kernel bench: ${cores} cores, fma ${wasm1.fma}, float64 tile ${wasm1.f64Tile}, load average ${load()}`,
+  );
   console.log(
     `Best of ${rounds} interleaved rounds, GFLOP/s (2 n^3 flops per product) by wall clock; ` +
       "\"per busy core\" divides by the process's CPU time instead (threads' time summed), " +

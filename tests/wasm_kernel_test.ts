@@ -1005,7 +1005,19 @@ Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", 
           for (const kernel of kernels) assert.equal(kernel.liveBlocks(), baseline.get(kernel));
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Paths random shapes reach seldom: m = 5 (a full 4x4 tile and a 6x4 edge),
+        // one row block packing op(B) in its units (two k blocks; units on 2 threads),
+        // row and pack-group boundaries, and two k blocks in several passes.
+        examples: [
+          { m: 5, n: 70, k: 90, transA: false, transB: false, epilogue: "none", seed: 1 },
+          { m: 190, n: 20, k: 300, transA: false, transB: true, epilogue: "kept", seed: 2 },
+          { m: 100, n: 200, k: 300, transA: true, transB: false, epilogue: "disposed", seed: 3 },
+          { m: 97, n: 130, k: 120, transA: true, transB: true, epilogue: "none", seed: 4 },
+          { m: 193, n: 60, k: 257, transA: false, transB: false, epilogue: "disposed", seed: 5 },
+        ].map((c): [typeof c] => [c]),
+      },
     );
   } finally {
     for (const k of kernels) k.destroy();
@@ -1028,10 +1040,16 @@ Deno.test("wasm kernel options", async () => {
   await assert.rejects(createWasmKernel({ threads: 0 }), RangeError);
   await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
   await assert.rejects(createWasmKernel({ packBytes: 0 }), /packBytes must be a positive integer/);
-  await assert.rejects(
-    createWasmKernel({ f64Tile: "8x8" as F64Tile }),
-    { name: "TypeError", message: /f64Tile must be "auto", "6x4" or "4x4", got "8x8"/ },
-  );
+  for (const [bad, shown] of [["8x8", '"8x8"'], [["6x4"], "6x4"], [6n, "6"]] as const) {
+    await assert.rejects(
+      createWasmKernel({ f64Tile: bad as unknown as F64Tile }),
+      {
+        name: "TypeError",
+        message:
+          `Cannot load the wasm kernel: f64Tile must be "auto", "6x4" or "4x4", got ${shown}`,
+      },
+    );
+  }
   await assert.rejects(
     createWasmKernel({ epilogues: "no" as unknown as boolean }),
     { name: "TypeError", message: /epilogues must be a boolean, got no/ },
