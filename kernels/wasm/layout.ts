@@ -65,9 +65,10 @@ export interface MatmulShape {
  *   Sapphire Rapids VM it beat the splat form by 8-13% (a stack access has no bounds
  *   check), and swapped 2 x 12, 4 x 4 and 12 x 2 tiles were within 5% of the splat form.
  * - `4x4`: 8 accumulators and 4 more vectors, all in registers. On a 2-core AMD Zen 5 VM
- *   it ran 1024^3 and the MNIST products 10-20% faster than `6x4` on 1 and 2 threads
- *   (presumably because 6x4's spilled accumulator chains through a store and a load);
+ *   it ran 1024^3 and the MNIST products 10-20% faster than `6x4` on 1 and 2 threads;
  *   4 x 4 splat and 8 x 2 swapped tiles were within the noise of it, and 4 x 6 slower.
+ *   The spill is not why: a `6x4` that reloads each B vector instead of holding both
+ *   (15 registers) ran no faster there.
  */
 export const F64_TILES = {
   "6x4": { mr: 6, nv: 2, kc: 256, mc: 96, a: "swap" },
