@@ -68,7 +68,7 @@ export interface MatmulShape {
  *   it ran 1024^3 and the MNIST products 10-20% faster than `6x4` on 1 and 2 threads;
  *   4 x 4 splat and 8 x 2 swapped tiles were within the noise of it, and 4 x 6 slower.
  *   The spill is not why: a `6x4` that reloads each B vector instead of holding both
- *   (15 registers) ran no faster there.
+ *   (15 live vectors) ran no faster there.
  */
 export const F64_TILES = {
   "6x4": { mr: 6, nv: 2, kc: 256, mc: 96, a: "swap" },
