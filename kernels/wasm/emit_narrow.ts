@@ -9,8 +9,8 @@
  *   splats the R values of op(A), then loads each vector of B's row and adds its
  *   products to the R rows. Every element of C is one chain of multiply-adds in the
  *   order of k, computed by one thread, so results do not depend on the thread count.
- * - With the `epilogue` parameter, a unit then runs the element-wise program in PROGRAM
- *   on each finished row of C, whose `block` slots read that row (see emit_matmul.ts).
+ * - No epilogue: the element-wise program, run on each finished row of C, was slower
+ *   than a pass of its own (see epilogueOf in kernel.ts).
  *
  * @module
  */
@@ -18,7 +18,6 @@ import {
   ctl,
   type FloatSimd,
   floatSimd,
-  forRange,
   Func,
   i32,
   local,
@@ -35,8 +34,6 @@ export const NW = {
   arow: 6,
   /** Bytes from one step of k to the next in op(A): size, or m * size when transposed. */
   astep: 7,
-  /** Nonzero: run the element-wise program on each row of C once it is done. */
-  epilogue: 8,
 } as const;
 
 /** Rows of C per work unit. */
@@ -47,26 +44,19 @@ export const NARROW_MAX_VECTORS = 8;
 /**
  * Rows per register group for V vectors of columns: R x V accumulators, R splats and
  * one B vector stay within V8's 15 xmm registers, with 8 or more accumulators where V
- * allows (a multiply-add has a latency of 4 cycles and two issue ports).
+ * allows (a multiply-add has a latency of 4 cycles and two issue ports). Without fma the
+ * product needs a temporary, so the fullest groups (V = 6: 15 vectors) may spill one:
+ * slower, the same results.
  */
 const GROUP_ROWS = [0, 6, 4, 3, 2, 2, 2, 1, 1];
 
-/**
- * Adds the narrow-product job of `dtype`; `unit` is the function index of the dtype's
- * `program_unit` (the epilogue).
- */
-export function emitNarrow(
-  mb: ModuleBuilder,
-  dtype: "float32" | "float64",
-  fma: boolean,
-  unit: number,
-): void {
+/** Adds the narrow-product job of `dtype`. */
+export function emitNarrow(mb: ModuleBuilder, dtype: "float32" | "float64", fma: boolean): void {
   const V = floatSimd(dtype, fma);
   const dt = dtype === "float64" ? "f64" : "f32";
   const rows = Array.from(
     { length: NARROW_MAX_VECTORS + 1 },
-    (_, vecs) =>
-      vecs === 0 ? -1 : mb.add(rowsOf(V, vecs, unit), undefined, `narrow_rows${vecs}_${dt}`),
+    (_, vecs) => vecs === 0 ? -1 : mb.add(rowsOf(V, vecs), undefined, `narrow_rows${vecs}_${dt}`),
   );
   mb.add(narrowJob(V, rows), `narrow_${dt}`);
 }
@@ -76,7 +66,7 @@ const g = local.get;
 /** Job `(tid)`: unit u computes rows [u * NARROW_ROWS, ...) with the function for n / lanes. */
 function narrowJob(V: FloatSimd, rows: number[]): Func {
   const f = new Func(["i32"]);
-  const [tid] = [0];
+  // Param 0 is the thread id, which this job does not need.
   const [u, i0, i1, vecs] = f.localsOf("i32", 4);
   const laneShift = V.lanes === 2 ? 1 : 2;
   f.body = seq(
@@ -88,25 +78,25 @@ function narrowJob(V: FloatSimd, rows: number[]): Func {
       local.set(i1, i32.add(g(i0), i32.const(NARROW_ROWS))),
       local.set(i1, i32.min_s(g(i1), param(NW.m))),
       ...rows.slice(1).map((fn, v) =>
-        ctl.if(i32.eq(g(vecs), i32.const(v + 1)), [ctl.call(fn, g(tid), g(i0), g(i1))])
+        ctl.if(i32.eq(g(vecs), i32.const(v + 1)), [ctl.call(fn, g(i0), g(i1))])
       ),
     ),
   );
   return f;
 }
 
-/** `(tid, i0, i1)`: rows [i0, i1) of C for `vecs` vectors of columns, then their epilogue. */
-function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
-  const f = new Func(["i32", "i32", "i32"]);
-  const [tid, i0, i1] = [0, 1, 2];
+/** `(i0, i1)`: rows [i0, i1) of C for `vecs` vectors of columns. */
+function rowsOf(V: FloatSimd, vecs: number): Func {
+  const f = new Func(["i32", "i32"]);
+  const [i0, i1] = [0, 1];
   const R = GROUP_ROWS[vecs];
-  const [i, bp, steps, rowBytes, arow, astep, crow, r] = f.localsOf("i32", 8);
+  const [i, bp, steps, rowBytes, arow, astep, crow] = f.localsOf("i32", 7);
   const aps = f.localsOf("i32", R);
   const splats = f.localsOf("v128", R);
   const accs = Array.from({ length: R }, () => f.localsOf("v128", vecs));
   const [bv] = f.localsOf("v128", 1);
   const sh = i32.const(V.shift);
-  /** Rows i..i+h-1 (h <= R): accumulate down k, store, and run the epilogue. */
+  /** Rows i..i+h-1 (h <= R): accumulate down k and store. */
   const group = (h: number) =>
     seq(
       ...aps.slice(0, h).map((ap, t) =>
@@ -145,22 +135,6 @@ function rowsOf(V: FloatSimd, vecs: number, unit: number): Func {
           ...row.map((acc, v) => v128.store(g(crow), g(acc), 16 * v)),
         )
       ),
-      ctl.if(param(NW.epilogue), [
-        forRange(
-          r,
-          g(i),
-          i32.add(g(i), i32.const(h)),
-          i32.const(1),
-          ctl.call(
-            unit,
-            g(tid),
-            g(r),
-            i32.const(0),
-            param(NW.n),
-            i32.add(param(NW.c), i32.mul(g(r), g(rowBytes))),
-          ),
-        ),
-      ]),
       local.set(i, i32.add(g(i), i32.const(h))),
     );
   f.body = seq(

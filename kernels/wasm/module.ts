@@ -37,8 +37,8 @@ export function buildModule(fma: boolean, tile: F64Tile): KernelModule {
   const float32 = emitElementwise(mb, "float32", fma);
   emitMatmul(mb, "float64", fma, float64.unit, shapes.float64);
   emitMatmul(mb, "float32", fma, float32.unit, shapes.float32);
-  emitNarrow(mb, "float64", fma, float64.unit);
-  emitNarrow(mb, "float32", fma, float32.unit);
+  emitNarrow(mb, "float64", fma);
+  emitNarrow(mb, "float32", fma);
   emitGemv(mb, "float64", fma);
   emitGemv(mb, "float32", fma);
   emitReduce(mb, "float64");
