@@ -1,10 +1,9 @@
 /**
  * Picks the float64 matmul tile for the machine at hand by timing the candidates of
  * {@link F64_TILES} on one thread, once per process. Which tile is fastest depends on
- * the processor: `6x4` keeps one accumulator on the stack, which a Sapphire Rapids core
- * absorbed (it was 8-13% faster than the splat form there) and a Zen 5 core did not
- * (`4x4` ran the MNIST products 10-20% faster there). Both tiles sum every element of C
- * in the same order, so the choice changes the speed, never a result (tested).
+ * the processor: `6x4` was the faster on a Sapphire Rapids VM, `4x4` ran the MNIST
+ * products 10-20% faster on a Zen 5 VM. Both tiles sum every element of C in the same
+ * order, so the choice changes the speed, never a result (tested).
  *
  * The timing runs each candidate's microkernel over a packed 96 x 256 block of A and
  * a 256 x 96 block of B (192 KiB each, as in a real k block), in a module of its own
@@ -51,6 +50,13 @@ export function calibrateF64Tile(fma: boolean): Promise<F64Tile> {
 
 const FIRST = Object.keys(F64_TILES)[0] as F64Tile;
 
+// A programming error, not a machine's: fail at import rather than fall back quietly.
+for (const [name, { mr, nv, kc }] of Object.entries(F64_TILES)) {
+  if (kc < DEPTH || ROWS % mr !== 0 || COLS % (2 * nv) !== 0) {
+    throw new Error(`wasm kernel: the calibration block does not suit float64 tile ${name}`);
+  }
+}
+
 /** `(passes)`: the microkernel `kern` over every mr x nr tile of the block, `passes` times. */
 function driver(kern: number, mr: number, nr: number): Func {
   const f = new Func(["i32"]);
@@ -96,9 +102,6 @@ async function time(fma: boolean): Promise<F64Tile> {
   const mb = new ModuleBuilder();
   for (const name of names) {
     const { mr, nv, a } = F64_TILES[name];
-    if (F64_TILES[name].kc < DEPTH || ROWS % mr !== 0 || COLS % (2 * nv) !== 0) {
-      throw new Error(`calibration: the block does not suit tile ${name}`);
-    }
     const kern = mb.add(microkernel(V, mr, nv, a), undefined, `microkernel_${name}`);
     mb.add(driver(kern, mr, 2 * nv), `run_${name}`);
   }
