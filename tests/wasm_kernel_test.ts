@@ -1044,6 +1044,7 @@ Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", 
           { m: 100, n: 200, k: 300, transA: true, transB: false, epilogue: "disposed", seed: 3 },
           { m: 97, n: 130, k: 120, transA: true, transB: true, epilogue: "none", seed: 4 },
           { m: 193, n: 60, k: 257, transA: false, transB: false, epilogue: "disposed", seed: 5 },
+          { m: 64, n: 64, k: 1000, transA: false, transB: false, epilogue: "none", seed: 6 },
         ].map((c): [typeof c] => [c]),
       },
     );
@@ -1068,7 +1069,14 @@ Deno.test("wasm kernel options", async () => {
   await assert.rejects(createWasmKernel({ threads: 0 }), RangeError);
   await assert.rejects(createWasmKernel({ threads: 1.5 }), RangeError);
   await assert.rejects(createWasmKernel({ packBytes: 0 }), /packBytes must be a positive integer/);
-  for (const [bad, shown] of [["8x8", '"8x8"'], [["6x4"], "6x4"], [6n, "6"]] as const) {
+  const oddOnes = [
+    ["8x8", '"8x8"'],
+    [["6x4"], '["6x4"]'],
+    [6n, "6n"],
+    [6, "6"],
+    [Object.create(null), "[object Object]"],
+  ] as const;
+  for (const [bad, shown] of oddOnes) {
     await assert.rejects(
       createWasmKernel({ f64Tile: bad as unknown as F64Tile }),
       {

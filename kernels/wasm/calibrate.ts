@@ -51,9 +51,10 @@ export function calibrateF64Tile(fma: boolean): Promise<F64Tile> {
 const FIRST = Object.keys(F64_TILES)[0] as F64Tile;
 
 // A programming error, not a machine's: fail at import rather than fall back quietly.
-for (const [name, { mr, nv, kc }] of Object.entries(F64_TILES)) {
-  if (kc < DEPTH || ROWS % mr !== 0 || COLS % (2 * nv) !== 0) {
-    throw new Error(`wasm kernel: the calibration block does not suit float64 tile ${name}`);
+for (const [name, { mr, nv, kc, mc, a }] of Object.entries(F64_TILES)) {
+  const unfit = (a === "swap" || a === "vector") && mr % 2 !== 0;
+  if (unfit || mc % mr !== 0 || kc < DEPTH || ROWS % mr !== 0 || COLS % (2 * nv) !== 0) {
+    throw new Error(`wasm kernel: float64 tile ${name} is malformed or does not suit the timing`);
   }
 }
 

@@ -118,7 +118,7 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
     throw new TypeError(
       `Cannot load the wasm kernel: f64Tile must be "auto", ${
         Object.keys(F64_TILES).map((t) => `"${t}"`).join(" or ")
-      }, got ${typeof f64Tile === "string" ? JSON.stringify(f64Tile) : String(f64Tile)}`,
+      }, got ${shown(f64Tile)}`,
     );
   }
   const tile = f64Tile === "auto" ? await calibrateF64Tile(fma) : f64Tile;
@@ -128,4 +128,15 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   const pool = await ThreadPool.create(memory, module.bytes, instance.exports, JOBS, threads);
   return makeWasmKernel(module, memory, pool, fma, packBytes, epilogues);
+}
+
+/** A value as an error message shows it: strings and arrays as JSON, BigInts with `n`. */
+function shown(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  try {
+    if (typeof v === "string" || Array.isArray(v)) return JSON.stringify(v);
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
