@@ -25,7 +25,7 @@ import {
   type WasmStorage,
 } from "../kernels/wasm/mod.ts";
 import { sizeClass } from "../kernels/wasm/allocator.ts";
-import { F64_TILES, type F64Tile } from "../kernels/wasm/layout.ts";
+import { F32_TILES, type F32Tile, F64_TILES, type F64Tile } from "../kernels/wasm/layout.ts";
 import {
   assertClose,
   binaryKind,
@@ -968,25 +968,34 @@ Deno.test("wasm kernel against the ts kernel", async (t) => {
   wasm.destroy(); // idempotent
 });
 
-Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", async () => {
+Deno.test("wasm matmul tiles: every tile gives the same products bit for bit", async () => {
   if (!wasmFeatures().simd) {
     await assert.rejects(createWasmKernel(), /no SIMD/);
     return;
   }
-  // The tile is picked by timing, so a machine runs whichever is faster: each must give
-  // the same bits, on 1 and 2 threads, in one pass over k or several, with an epilogue
-  // over the product or without, whether the product is kept or only read by it.
-  const tiles = Object.keys(F64_TILES) as F64Tile[];
+  // The tile of each dtype is picked by timing, so a machine runs whichever is faster:
+  // each must give the same bits, on 1 and 2 threads, in one pass over k or several,
+  // with an epilogue over the product or without, whether the product is kept or only
+  // read by it. Kernel i runs the i-th tile of both dtypes (two tiles each).
+  const f64Tiles = Object.keys(F64_TILES) as F64Tile[];
+  const f32Tiles = Object.keys(F32_TILES) as F32Tile[];
+  assert.equal(f64Tiles.length, f32Tiles.length);
   const kernels = await Promise.all(
-    tiles.flatMap((f64Tile) => [
-      createWasmKernel({ threads: 1, f64Tile }),
-      createWasmKernel({ threads: 2, f64Tile }),
-      createWasmKernel({ threads: 2, f64Tile, packBytes: 300_000 }),
-    ]),
+    f64Tiles.flatMap((f64Tile, i) => {
+      const tiles = { f64Tile, f32Tile: f32Tiles[i] };
+      return [
+        createWasmKernel({ threads: 1, ...tiles }),
+        createWasmKernel({ threads: 2, ...tiles }),
+        createWasmKernel({ threads: 2, ...tiles, packBytes: 300_000 }),
+      ];
+    }),
   );
   const baseline = new Map(kernels.map((k) => [k, k.liveBlocks()]));
   try {
-    assert.deepEqual(kernels.map((k) => k.f64Tile), tiles.flatMap((t) => [t, t, t]));
+    assert.deepEqual(
+      kernels.map((k) => [k.f64Tile, k.f32Tile]),
+      f64Tiles.flatMap((t, i) => [0, 1, 2].map(() => [t, f32Tiles[i]])),
+    );
     fc.assert(
       fc.property(
         fc.record({
@@ -997,8 +1006,9 @@ Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", 
           transB: fc.boolean(),
           epilogue: fc.constantFrom("none", "kept", "disposed"),
           seed: fc.integer({ min: 1, max: 1000 }),
+          dtype: fc.constantFrom(...DTYPES),
         }),
-        ({ m, n, k, transA, transB, epilogue, seed }) => {
+        ({ m, n, k, transA, transB, epilogue, seed, dtype }) => {
           // The product and the sum, when the epilogue's relu is returned (run frees the rest).
           let extra: Storage[] = [];
           const product: Op = (kernel, up) => {
@@ -1019,16 +1029,17 @@ Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", 
             return out;
           };
           const exec = (kernel: Kernel) => {
-            const got = run(kernel, "float64", product);
+            const got = run(kernel, dtype, product);
             for (const s of extra) kernel.dispose?.(s);
             return got;
           };
-          const label = `${m}x${k} by ${k}x${n} ${transA} ${transB} ${epilogue}`;
+          const label = `${dtype} ${m}x${k} by ${k}x${n} ${transA} ${transB} ${epilogue}`;
           const want = exec(kernels[0]);
-          assertClose(want, exec(tsKernel), "float64", label, { terms: k });
+          assertClose(want, exec(tsKernel), dtype, label, { terms: k });
           for (const kernel of kernels.slice(1)) {
             const got = exec(kernel);
-            assertIdentical(got, want, `${label}: ${kernel.f64Tile} on ${kernel.threads}`);
+            const tile = dtype === "float64" ? kernel.f64Tile : kernel.f32Tile;
+            assertIdentical(got, want, `${label}: ${tile} on ${kernel.threads}`);
           }
           for (const kernel of kernels) assert.equal(kernel.liveBlocks(), baseline.get(kernel));
         },
@@ -1036,17 +1047,20 @@ Deno.test("wasm float64 tiles: every tile gives the same products bit for bit", 
       {
         seed: 20261207,
         numRuns: 60,
-        // Paths random shapes reach seldom: m = 5 (a full 4x4 tile and a 6x4 edge),
+        // Paths random shapes reach seldom: m = 5 (a full 4-row tile and a 6-row edge),
         // one row block packing op(B) in its units (two k blocks; units on 2 threads),
-        // row and pack-group boundaries, and two k blocks in several passes.
+        // row and pack-group boundaries, and two to four k blocks (float64: up to 256
+        // deep, float32: 384) in one pass or several.
         examples: [
           { m: 5, n: 70, k: 90, transA: false, transB: false, epilogue: "none", seed: 1 },
           { m: 190, n: 20, k: 300, transA: false, transB: true, epilogue: "kept", seed: 2 },
           { m: 100, n: 200, k: 300, transA: true, transB: false, epilogue: "disposed", seed: 3 },
           { m: 97, n: 130, k: 120, transA: true, transB: true, epilogue: "none", seed: 4 },
           { m: 193, n: 60, k: 257, transA: false, transB: false, epilogue: "disposed", seed: 5 },
-          { m: 64, n: 64, k: 1000, transA: false, transB: false, epilogue: "none", seed: 6 },
-        ].map((c): [typeof c] => [c]),
+          { m: 190, n: 44, k: 400, transA: false, transB: true, epilogue: "kept", seed: 6 },
+          { m: 100, n: 200, k: 390, transA: true, transB: false, epilogue: "disposed", seed: 7 },
+          { m: 64, n: 64, k: 1000, transA: false, transB: false, epilogue: "none", seed: 8 },
+        ].flatMap((c) => DTYPES.map((dtype): [typeof c & { dtype: DType }] => [{ ...c, dtype }])),
       },
     );
   } finally {
@@ -1077,13 +1091,23 @@ Deno.test("wasm kernel options", async () => {
     [6, "6"],
     [Object.create(null), "[object Object]"],
   ] as const;
-  for (const [bad, shown] of oddOnes) {
+  for (const [bad, shown] of [...oddOnes, ["4x8", '"4x8"']] as const) {
     await assert.rejects(
       createWasmKernel({ f64Tile: bad as unknown as F64Tile }),
       {
         name: "TypeError",
         message:
           `Cannot load the wasm kernel: f64Tile must be "auto", "6x4" or "4x4", got ${shown}`,
+      },
+    );
+  }
+  for (const [bad, shown] of [...oddOnes, ["6x4", '"6x4"']] as const) {
+    await assert.rejects(
+      createWasmKernel({ f32Tile: bad as unknown as F32Tile }),
+      {
+        name: "TypeError",
+        message:
+          `Cannot load the wasm kernel: f32Tile must be "auto", "4x8" or "6x8", got ${shown}`,
       },
     );
   }
@@ -1098,8 +1122,9 @@ Deno.test("wasm kernel options", async () => {
     assert.equal(k.fma, wasmFeatures().relaxedSimd);
     // "auto" times the tiles once per process: every later kernel gets the same one.
     assert.ok(Object.hasOwn(F64_TILES, k.f64Tile), k.f64Tile);
+    assert.ok(Object.hasOwn(F32_TILES, k.f32Tile), k.f32Tile);
     const again = await createWasmKernel({ threads: 1 });
-    assert.equal(again.f64Tile, k.f64Tile);
+    assert.deepEqual([again.f64Tile, again.f32Tile], [k.f64Tile, k.f32Tile]);
     again.destroy();
     const sizes: MatmulSizes = { m: 2, n: 2, k: 2, transA: false, transB: false };
     const a = k.upload([1, 2, 3, 4], "float64");

@@ -127,6 +127,9 @@ export const v128 = {
   load64_splat: sload(10, 3),
   load64_zero: sload(93, 3),
   store: (addr: Code, v: Code, offset = 0): Code => seq(addr, v, simd(11), 4, uleb(offset)),
+  /** Stores 64-bit lane `lane` of `v` (8 bytes) at addr + offset. */
+  store64_lane: (addr: Code, v: Code, lane: number, offset = 0): Code =>
+    seq(addr, v, simd(91), 3, uleb(offset), lane),
   const: (bytes: ArrayLike<number>): Code => seq(simd(12), Array.from(bytes)),
   not: sun(77),
   and: sbin(78),

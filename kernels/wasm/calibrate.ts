@@ -1,65 +1,76 @@
 /**
- * Picks the float64 matmul tile for the machine at hand by timing the candidates of
- * {@link F64_TILES} on one thread, once per process. Which tile is fastest depends on
- * the processor: `6x4` was the faster on a Sapphire Rapids VM, `4x4` ran the MNIST
- * products 10-20% faster on a Zen 5 VM. Both tiles sum every element of C in the same
- * order, so the choice changes the speed, never a result (tested).
+ * Picks the matmul tile of each dtype for the machine at hand by timing the candidates
+ * of {@link TILES} on one thread, once per process. Which tile is fastest depends on the
+ * processor: in float64, `6x4` was the faster on a Sapphire Rapids VM and `4x4` ran the
+ * MNIST products 10-20% faster on a Zen 5 VM; in float32, `4x8` and `6x8` likewise. The
+ * tiles of a dtype sum every element of C in the same order, so the choice changes the
+ * speed, never a result (tested).
  *
- * The timing runs each candidate's microkernel over a packed 96 x 256 block of A and
- * a 256 x 96 block of B (192 KiB each, as in a real k block), in a module of its own
- * on a shared memory like the kernel's (V8 checks bounds on shared memory differently),
- * alternating the candidates round after round and keeping each one's best round: V8
- * first runs new code unoptimized and swaps in optimized code after some calls, and
- * the best round of each is then an optimized one. 30-60 ms in all, module included.
+ * The timing runs each candidate's microkernel over a packed 96 x 256 block of A and a
+ * 256 x 96 block of B (192 KiB each in float64, as in a real k block), in a module of
+ * its own on a shared memory like the kernel's (V8 checks bounds on shared memory
+ * differently), alternating the candidates round after round and keeping each one's
+ * best round: V8 first runs new code unoptimized and swaps in optimized code after some
+ * calls, and the best round of each is then an optimized one. 30-60 ms per dtype,
+ * module included.
  *
  * @module
  */
 import { ctl, floatSimd, forRange, Func, i32, local, ModuleBuilder } from "./asm.ts";
 import { microkernel } from "./emit_matmul.ts";
-import { F64_TILES, type F64Tile } from "./layout.ts";
+import { type MatmulShape, TILES, type Tiles } from "./layout.ts";
 
 /** Rows of A, columns of B and depth of the timed block. */
 const ROWS = 96, COLS = 96, DEPTH = 256;
-/** Byte offsets of packed A, packed B and C in the calibration memory. */
-const A_AT = 0, B_AT = ROWS * DEPTH * 8, C_AT = B_AT + COLS * DEPTH * 8;
-/** 64 KiB pages of the calibration memory. */
-const PAGES = Math.ceil((C_AT + ROWS * COLS * 8) / 65536);
 /** Timed rounds per candidate, and passes over the block per round (about 0.6 ms). */
 const ROUNDS = 8, PASSES = 3;
 
 /**
- * How much faster than the first tile of {@link F64_TILES} another must run to be
- * picked: on a busy machine two tiles of the same speed time a few percent apart, and
- * the pick should not flip from one process to the next.
+ * How much faster than the first tile of its table another must run to be picked: on
+ * a busy machine two tiles of the same speed time a few percent apart, and the pick
+ * should not flip from one process to the next.
  */
 const MARGIN = 0.03;
 
-const picked = new Map<boolean, Promise<F64Tile>>();
+type DType = keyof Tiles;
+const picked = new Map<string, Promise<string>>();
 
 /**
- * The float64 tile for this machine, with relaxed-SIMD madd when `fma`: the first of
- * {@link F64_TILES} unless another ran more than 3% faster (timed once per process and
+ * The tile of `dtype` for this machine, with relaxed-SIMD madd when `fma`: the first of
+ * its table unless another ran more than 3% faster (timed once per process and
  * variant; later calls return the same answer). Timing only picks a speed, so if it
  * fails the first tile is taken.
  */
-export function calibrateF64Tile(fma: boolean): Promise<F64Tile> {
-  let p = picked.get(fma);
-  if (!p) picked.set(fma, p = time(fma).catch(() => FIRST));
-  return p;
+export function calibrateTile<D extends DType>(dtype: D, fma: boolean): Promise<Tiles[D]> {
+  const key = `${dtype} ${fma}`;
+  let p = picked.get(key);
+  if (!p) {
+    const first = Object.keys(TILES[dtype])[0];
+    picked.set(key, p = time(dtype, fma).catch(() => first));
+  }
+  return p as Promise<Tiles[D]>;
 }
 
-const FIRST = Object.keys(F64_TILES)[0] as F64Tile;
-
 // A programming error, not a machine's: fail at import rather than fall back quietly.
-for (const [name, { mr, nv, kc, mc, a }] of Object.entries(F64_TILES)) {
-  const unfit = (a === "swap" || a === "vector") && mr % 2 !== 0;
-  if (unfit || mc % mr !== 0 || kc < DEPTH || ROWS % mr !== 0 || COLS % (2 * nv) !== 0) {
-    throw new Error(`wasm kernel: float64 tile ${name} is malformed or does not suit the timing`);
+for (const [dtype, table] of Object.entries(TILES)) {
+  const lanes = dtype === "float64" ? 2 : 4;
+  for (const [name, { mr, nv, kc, mc, a }] of Object.entries(table)) {
+    const unfit = (a === "swap" && (lanes !== 2 || mr % 2 !== 0)) ||
+      (a === "vector" && mr % lanes !== 0);
+    if (unfit || mc % mr !== 0 || kc < DEPTH || ROWS % mr !== 0 || COLS % (nv * lanes) !== 0) {
+      throw new Error(
+        `wasm kernel: ${dtype} tile ${name} is malformed or does not suit the timing`,
+      );
+    }
   }
 }
 
-/** `(passes)`: the microkernel `kern` over every mr x nr tile of the block, `passes` times. */
-function driver(kern: number, mr: number, nr: number): Func {
+/**
+ * `(passes)`: the microkernel `kern` over every mr x nr tile of the block, `passes`
+ * times; elements of `size` bytes, packed A at 0, packed B and then C after it.
+ */
+function driver(kern: number, mr: number, nr: number, size: number): Func {
+  const B_AT = ROWS * DEPTH * size, C_AT = B_AT + COLS * DEPTH * size;
   const f = new Func(["i32"]);
   const [passes] = [0];
   const [r, ip, jp] = f.localsOf("i32", 3);
@@ -81,14 +92,17 @@ function driver(kern: number, mr: number, nr: number): Func {
         i32.const(1),
         ctl.call(
           kern,
-          i32.add(i32.const(A_AT), i32.mul(g(ip), i32.const(mr * DEPTH * 8))),
-          i32.add(i32.const(B_AT), i32.mul(g(jp), i32.const(nr * DEPTH * 8))),
+          i32.mul(g(ip), i32.const(mr * DEPTH * size)),
+          i32.add(i32.const(B_AT), i32.mul(g(jp), i32.const(nr * DEPTH * size))),
           i32.const(DEPTH),
           i32.add(
             i32.const(C_AT),
-            i32.add(i32.mul(g(ip), i32.const(mr * COLS * 8)), i32.mul(g(jp), i32.const(nr * 8))),
+            i32.add(
+              i32.mul(g(ip), i32.const(mr * COLS * size)),
+              i32.mul(g(jp), i32.const(nr * size)),
+            ),
           ),
-          i32.const(COLS * 8),
+          i32.const(COLS * size),
           i32.const(0),
         ),
       ),
@@ -97,18 +111,24 @@ function driver(kern: number, mr: number, nr: number): Func {
   return f;
 }
 
-async function time(fma: boolean): Promise<F64Tile> {
-  const names = Object.keys(F64_TILES) as F64Tile[];
-  const V = floatSimd("float64", fma);
+async function time(dtype: DType, fma: boolean): Promise<string> {
+  const table: Record<string, MatmulShape> = TILES[dtype];
+  const names = Object.keys(table);
+  const V = floatSimd(dtype, fma);
+  const size = dtype === "float64" ? 8 : 4;
   const mb = new ModuleBuilder();
   for (const name of names) {
-    const { mr, nv, a } = F64_TILES[name];
+    const { mr, nv, a } = table[name];
     const kern = mb.add(microkernel(V, mr, nv, a), undefined, `microkernel_${name}`);
-    mb.add(driver(kern, mr, 2 * nv), `run_${name}`);
+    mb.add(driver(kern, mr, nv * V.lanes, size), `run_${name}`);
   }
-  const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
+  const bytes = (ROWS + COLS) * DEPTH * size + ROWS * COLS * size;
+  const pages = Math.ceil(bytes / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const { instance } = await WebAssembly.instantiate(mb.encode(), { env: { memory } });
-  const data = new Float64Array(memory.buffer, 0, C_AT / 8);
+  const data = dtype === "float64"
+    ? new Float64Array(memory.buffer, 0, (ROWS + COLS) * DEPTH)
+    : new Float32Array(memory.buffer, 0, (ROWS + COLS) * DEPTH);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i);
   const runs = names.map((name) => instance.exports[`run_${name}`] as (passes: number) => void);
   const best = names.map(() => Infinity);

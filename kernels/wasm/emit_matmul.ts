@@ -387,10 +387,12 @@ function productJob(
  * `src[(i0 + i) * si + (p0 + p) * sp]`; the panel of rows ip.. holds, for each p,
  * the r values of those rows. Full panels take one of two vector paths:
  *
- * - rows adjacent (si = 1, r values a whole number of vectors): p in the outer loop,
- *   so the source is read along its rows and each panel is written in order;
+ * - rows adjacent (si = 1, r values a whole number of vectors, or of half vectors as
+ *   float32's 6): p in the outer loop, so the source is read along its rows and each
+ *   panel is written in order;
  * - each row contiguous along p (sp = 1): blocks of lanes x lanes values are loaded
- *   as vectors from `lanes` rows and transposed with shuffles.
+ *   as vectors from `lanes` rows and transposed with shuffles; float32's 6 rows are one
+ *   such block and a pair of rows, interleaved and stored 8 bytes per step.
  *
  * A last partial panel, odd depths and other strides are copied one value at a time.
  */
@@ -401,9 +403,13 @@ function packer(V: FloatSimd, r: number): Func {
   const g = local.get;
   const sh = i32.const(V.shift);
   const L = V.lanes;
-  const vecs = (r * V.size) / 16;
-  const adjacent = Number.isInteger(vecs);
-  const transposable = r % L === 0;
+  // Whole vectors of a panel's step, and a half vector after them (float32, r = 6).
+  const vecs = Math.floor((r * V.size) / 16);
+  const half = (r * V.size) % 16 === 8;
+  const adjacent = (r * V.size) % 16 === 0 || half;
+  // Groups of L rows transposed as L x L blocks, and a last pair of rows (float32, r = 6).
+  const pair = L === 4 && r % L === 2;
+  const transposable = r % L === 0 || pair;
   const rows = transposable ? f.localsOf("i32", r) : [];
   const xs = transposable ? f.localsOf("v128", 2 * L) : [];
   /** Lane shuffle of two vectors by element index (0..L-1: a, L..2L-1: b). */
@@ -434,6 +440,21 @@ function packer(V: FloatSimd, r: number): Func {
       local.set(xs[3], lanes(g(xs[6]), g(xs[7]), [2, 3, 6, 7])),
     );
   }
+  /**
+   * Rows u and u + 1 at steps p..p+3 (float32): interleaved into (u p, u+1 p, u p+1,
+   * u+1 p+1) and the same for p+2, p+3, then each step's pair stored as 8 bytes.
+   */
+  function pairRows(u: number): Code {
+    return seq(
+      local.set(xs[0], v128.load(i32.add(g(rows[u]), g(off)))),
+      local.set(xs[1], v128.load(i32.add(g(rows[u + 1]), g(off)))),
+      local.set(xs[2], lanes(g(xs[0]), g(xs[1]), [0, 4, 1, 5])),
+      local.set(xs[3], lanes(g(xs[0]), g(xs[1]), [2, 6, 3, 7])),
+      ...[0, 1, 2, 3].map((v) =>
+        v128.store64_lane(g(d), g(xs[2 + (v >> 1)]), v & 1, (v * r + u) * V.size)
+      ),
+    );
+  }
   f.body = seq(
     local.set(sib, i32.shl(g(si), sh)),
     local.set(spb, i32.shl(g(sp), sh)),
@@ -459,6 +480,7 @@ function packer(V: FloatSimd, r: number): Func {
             i32.const(r),
             ...Array.from({ length: vecs }, (_, j) =>
               v128.store(g(d), v128.load(g(rowp), 16 * j), 16 * j)),
+            half ? v128.store64_lane(g(d), v128.load64_zero(g(rowp), 16 * vecs), 0, 16 * vecs) : [],
             local.set(rowp, i32.add(g(rowp), i32.const(r * V.size))),
             local.set(d, i32.add(g(d), g(panelBytes))),
           ),
@@ -485,7 +507,7 @@ function packer(V: FloatSimd, r: number): Func {
             ctl.br_if(0, i32.gt_s(i32.add(g(p), i32.const(L)), g(kc))),
             ctl.loop(
               local.set(off, i32.shl(g(p), sh)),
-              ...Array.from({ length: r / L }, (_, t) =>
+              ...Array.from({ length: Math.floor(r / L) }, (_, t) =>
                 seq(
                   ...Array.from(
                     { length: L },
@@ -497,6 +519,7 @@ function packer(V: FloatSimd, r: number): Func {
                     (_, v) => v128.store(g(d), g(xs[v]), (v * r + t * L) * V.size),
                   ),
                 )),
+              pair ? pairRows(r - 2) : [],
               local.set(d, i32.add(g(d), i32.const(L * r * V.size))),
               local.set(p, i32.add(g(p), i32.const(L))),
               ctl.br_if(0, i32.le_s(i32.add(g(p), i32.const(L)), g(kc))),

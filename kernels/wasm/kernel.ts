@@ -28,6 +28,7 @@ import { NARROW_MAX_VECTORS, NARROW_ROWS, NW } from "./emit_narrow.ts";
 import { Heap, SIZE } from "./heap.ts";
 import {
   COLS_PER_UNIT,
+  type F32Tile,
   type F64Tile,
   INLINE_B_BYTES,
   matmulShapes,
@@ -53,6 +54,8 @@ export interface WasmKernel extends Kernel<WasmStorage> {
   readonly fma: boolean;
   /** The float64 matmul tile (`6x4` or `4x4`, see `createWasmKernel`'s `f64Tile`). */
   readonly f64Tile: F64Tile;
+  /** The float32 matmul tile (`4x8` or `6x8`, see `createWasmKernel`'s `f32Tile`). */
+  readonly f32Tile: F32Tile;
   /** A host copy of the data (never null: the memory is on the host). */
   readSync(s: WasmStorage): HostArray;
   /** Frees the block of `s` now (idempotent); later uses of `s` throw. */
@@ -203,7 +206,7 @@ export function makeWasmKernel(
 ): WasmKernel {
   const owner = {};
   const heap = new Heap(memory, owner);
-  const MATMUL = matmulShapes(module.tile);
+  const MATMUL = matmulShapes(module.tiles);
   for (let tid = 0; tid < pool.threads; tid++) {
     heap.i32[THREAD_TABLE / 4 + tid] = heap.alloc(scratchLayout().bytes);
   }
@@ -623,7 +626,8 @@ export function makeWasmKernel(
     dtypes: ["float64", "float32"],
     threads: pool.threads,
     fma,
-    f64Tile: module.tile,
+    f64Tile: module.tiles.float64,
+    f32Tile: module.tiles.float32,
     upload(data: ArrayLike<number>, dtype: DType): WasmStorage {
       live("upload data");
       checkDType(dtype, "upload data");

@@ -11,27 +11,27 @@ import { emitGemv } from "./emit_gemv.ts";
 import { emitMatmul } from "./emit_matmul.ts";
 import { emitNarrow } from "./emit_narrow.ts";
 import { emitReduce } from "./emit_reduce.ts";
-import { type F64Tile, matmulShapes } from "./layout.ts";
+import { matmulShapes, type Tiles } from "./layout.ts";
 
 /** The module bytes and the function-table slots of the element-wise loops. */
 export interface KernelModule {
   bytes: Uint8Array<ArrayBuffer>;
   ops: { float64: OpTable; float32: OpTable };
-  /** The float64 matmul tile it was built with. */
-  tile: F64Tile;
+  /** The matmul tiles it was built with. */
+  tiles: Tiles;
 }
 
 const built = new Map<string, KernelModule>();
 
 /**
  * Emits the whole kernel module (about 25 ms, once per process and variant); `fma`
- * selects relaxed-SIMD madd (matmul, polynomials), `tile` the float64 matmul tile.
+ * selects relaxed-SIMD madd (matmul, polynomials), `tiles` the matmul tiles.
  */
-export function buildModule(fma: boolean, tile: F64Tile): KernelModule {
-  const key = `${fma} ${tile}`;
+export function buildModule(fma: boolean, tiles: Tiles): KernelModule {
+  const key = `${fma} ${tiles.float64} ${tiles.float32}`;
   const have = built.get(key);
   if (have) return have;
-  const shapes = matmulShapes(tile);
+  const shapes = matmulShapes(tiles);
   const mb = new ModuleBuilder();
   const float64 = emitElementwise(mb, "float64", fma);
   const float32 = emitElementwise(mb, "float32", fma);
@@ -43,7 +43,7 @@ export function buildModule(fma: boolean, tile: F64Tile): KernelModule {
   emitGemv(mb, "float32", fma);
   emitReduce(mb, "float64");
   emitReduce(mb, "float32");
-  const module = { bytes: mb.encode(), ops: { float64, float32 }, tile };
+  const module = { bytes: mb.encode(), ops: { float64, float32 }, tiles: { ...tiles } };
   built.set(key, module);
   return module;
 }
