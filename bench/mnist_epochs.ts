@@ -57,7 +57,11 @@ for (const name of ["ts", "wasm"]) {
 
 console.log(
   `MNIST epochs, ${dtype}, ${mnist.train.count} images at batch 128, ts and wasm alternating` +
-    ` (wasm float64 tile ${(runs[1].kernel as { f64Tile?: string }).f64Tile})`,
+    ` (wasm tile ${
+      (runs[1].kernel as { f64Tile?: string; f32Tile?: string })[
+        dtype === "float64" ? "f64Tile" : "f32Tile"
+      ]
+    })`,
 );
 for (let p = 0; p < pairs; p++) {
   // Alternate which kernel goes first, so that a drift within a pair favours neither.

@@ -113,7 +113,7 @@ if (import.meta.main) {
     }
   };
   console.log(
-    `# wasm kernel bench: ${cores} cores, fma ${wasm1.fma}, float64 tile ${wasm1.f64Tile}, load average ${load()}`,
+    `# wasm kernel bench: ${cores} cores, fma ${wasm1.fma}, tiles ${wasm1.f64Tile} (float64) and ${wasm1.f32Tile} (float32), load average ${load()}`,
   );
   console.log(
     `Best of ${rounds} interleaved rounds, GFLOP/s (2 n^3 flops per product) by wall clock; ` +
