@@ -1120,12 +1120,18 @@ Deno.test("wasm kernel options", async () => {
     assert.equal(k.name, "wasm");
     assert.equal(k.threads, 1);
     assert.equal(k.fma, wasmFeatures().relaxedSimd);
-    // "auto" times the tiles once per process: every later kernel gets the same one.
+    // "auto" (float64's default; float32 takes 4x8 unless asked) times the tiles once per
+    // process: every later kernel gets the same ones.
     assert.ok(Object.hasOwn(F64_TILES, k.f64Tile), k.f64Tile);
-    assert.ok(Object.hasOwn(F32_TILES, k.f32Tile), k.f32Tile);
-    const again = await createWasmKernel({ threads: 1 });
-    assert.deepEqual([again.f64Tile, again.f32Tile], [k.f64Tile, k.f32Tile]);
-    again.destroy();
+    assert.equal(k.f32Tile, "4x8");
+    const [auto1, auto2] = [
+      await createWasmKernel({ threads: 1, f32Tile: "auto" }),
+      await createWasmKernel({ threads: 1, f32Tile: "auto" }),
+    ];
+    assert.ok(Object.hasOwn(F32_TILES, auto1.f32Tile), auto1.f32Tile);
+    assert.deepEqual([auto2.f64Tile, auto2.f32Tile], [k.f64Tile, auto1.f32Tile]);
+    auto1.destroy();
+    auto2.destroy();
     const sizes: MatmulSizes = { m: 2, n: 2, k: 2, transA: false, transB: false };
     const a = k.upload([1, 2, 3, 4], "float64");
     assert.deepEqual([...k.readSync(k.matmul(a, a, sizes))], [7, 10, 15, 22]);

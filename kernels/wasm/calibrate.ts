@@ -1,10 +1,10 @@
 /**
- * Picks the matmul tile of each dtype for the machine at hand by timing the candidates
- * of {@link TILES} on one thread, once per process. Which tile is fastest depends on the
- * processor: in float64, `6x4` was the faster on a Sapphire Rapids VM and `4x4` ran the
- * MNIST products 10-20% faster on a Zen 5 VM; in float32, `4x8` and `6x8` likewise. The
- * tiles of a dtype sum every element of C in the same order, so the choice changes the
- * speed, never a result (tested).
+ * Picks the matmul tile of a dtype for the machine at hand by timing the candidates of
+ * {@link TILES} on one thread, once per process (float64 by default, float32 when asked:
+ * see `f32Tile` in mod.ts). Which tile is fastest depends on the processor: in float64,
+ * `6x4` was the faster on a Sapphire Rapids VM and `4x4` ran the MNIST products 10-20%
+ * faster on a Zen 5 VM. The tiles of a dtype sum every element of C in the same order,
+ * so the choice changes the speed, never a result (tested).
  *
  * The timing runs each candidate's microkernel over a packed 96 x 256 block of A and a
  * 256 x 96 block of B (192 KiB each in float64, as in a real k block), in a module of

@@ -79,15 +79,17 @@ export const F64_TILES = {
 export type F64Tile = keyof typeof F64_TILES;
 
 /**
- * The float32 tiles, picked like the float64 ones; the same k blocks, so the same
- * results bit for bit:
+ * The float32 tiles: `4x8` by default, the other on request or timed like the float64
+ * ones with `f32Tile: "auto"` (see mod.ts); the same k blocks, so the same results bit
+ * for bit:
  *
  * - `4x8`: 8 accumulators, A read as one vector and broadcast by lane shuffles (fewer
  *   bounds-checked loads): the tile tuned on the Sapphire Rapids VM.
  * - `6x8`: 12 accumulators, each A value a splat load (15 vectors in all). On the Zen 5
- *   VM, 10-15% faster than `4x8` on 1024^3 and the MNIST products, 1 and 2 threads
- *   (two interleaved runs: 94-96 against 82-86 GFLOP/s at 1024 on 2 threads); 4 x 8
- *   splat and 8 x 4 vector tiles fell between the two, and 8 x 8 (spilled) well below.
+ *   VM, 11-15% faster than `4x8` on 1024^3 (94-96 against 82-86 GFLOP/s on 2 threads),
+ *   12-14% on the MNIST products on 1 thread but 1-3% on 2; 4 x 8 splat and 8 x 4 vector
+ *   tiles fell between the two, and 8 x 8 (spilled) well below. Its timing there was not
+ *   stable across processes (kernels/wasm/README.md), hence not the default.
  */
 export const F32_TILES = {
   "4x8": { mr: 4, nv: 2, kc: 384, mc: 128, a: "vector" },

@@ -62,8 +62,11 @@ export interface WasmKernelOptions {
    */
   f64Tile?: "auto" | F64Tile;
   /**
-   * The float32 matmul tile: `"4x8"` or `"6x8"`, or `"auto"` (the default), picked the
-   * same way (`"6x8"` if more than 3% faster); both give the same results bit for bit.
+   * The float32 matmul tile: `"4x8"` (the default), `"6x8"`, or `"auto"`, which times
+   * both like `f64Tile` (`"6x8"` if more than 3% faster). Both give the same results bit
+   * for bit. `"6x8"` ran large products 11-15% faster on a Zen 5 VM, but its timing
+   * there came out fast in some processes and slow in others, so it is not the default
+   * (see kernels/wasm/README.md).
    */
   f32Tile?: "auto" | F32Tile;
 }
@@ -119,8 +122,8 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
     );
   }
   // Both options are checked before either dtype is timed.
-  const f64Tile = tileOption("float64", "f64Tile", opts.f64Tile);
-  const f32Tile = tileOption("float32", "f32Tile", opts.f32Tile);
+  const f64Tile = tileOption("float64", "f64Tile", opts.f64Tile ?? "auto");
+  const f32Tile = tileOption("float32", "f32Tile", opts.f32Tile ?? "4x8");
   const tiles: Tiles = {
     float64: f64Tile === "auto" ? await calibrateTile("float64", fma) : f64Tile,
     float32: f32Tile === "auto" ? await calibrateTile("float32", fma) : f32Tile,
@@ -133,13 +136,12 @@ export async function createWasmKernel(opts: WasmKernelOptions = {}): Promise<Wa
   return makeWasmKernel(module, memory, pool, fma, packBytes, epilogues);
 }
 
-/** Option `name` checked: "auto" (the default) or a tile of `dtype`. */
+/** Option `name` checked: "auto" or a tile of `dtype`. */
 function tileOption<D extends keyof Tiles>(
   dtype: D,
   name: string,
-  value: unknown,
+  tile: unknown,
 ): "auto" | Tiles[D] {
-  const tile = value ?? "auto";
   if (typeof tile !== "string" || (tile !== "auto" && !Object.hasOwn(TILES[dtype], tile))) {
     throw new TypeError(
       `Cannot load the wasm kernel: ${name} must be "auto", ${
