@@ -1091,25 +1091,18 @@ Deno.test("wasm kernel options", async () => {
     [6, "6"],
     [Object.create(null), "[object Object]"],
   ] as const;
-  for (const [bad, shown] of [...oddOnes, ["4x8", '"4x8"']] as const) {
-    await assert.rejects(
-      createWasmKernel({ f64Tile: bad as unknown as F64Tile }),
-      {
+  // Each option rejects the odd values and the other dtype's tile names.
+  const options = [
+    ["f64Tile", '"6x4" or "4x4"', ["4x8", '"4x8"']],
+    ["f32Tile", '"4x8" or "6x8"', ["6x4", '"6x4"']],
+  ] as const;
+  for (const [option, names, other] of options) {
+    for (const [bad, shown] of [...oddOnes, other]) {
+      await assert.rejects(createWasmKernel({ [option]: bad as unknown as F64Tile }), {
         name: "TypeError",
-        message:
-          `Cannot load the wasm kernel: f64Tile must be "auto", "6x4" or "4x4", got ${shown}`,
-      },
-    );
-  }
-  for (const [bad, shown] of [...oddOnes, ["6x4", '"6x4"']] as const) {
-    await assert.rejects(
-      createWasmKernel({ f32Tile: bad as unknown as F32Tile }),
-      {
-        name: "TypeError",
-        message:
-          `Cannot load the wasm kernel: f32Tile must be "auto", "4x8" or "6x8", got ${shown}`,
-      },
-    );
+        message: `Cannot load the wasm kernel: ${option} must be "auto", ${names}, got ${shown}`,
+      });
+    }
   }
   await assert.rejects(
     createWasmKernel({ epilogues: "no" as unknown as boolean }),
