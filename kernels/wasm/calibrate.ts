@@ -18,6 +18,7 @@
  */
 import { ctl, floatSimd, forRange, Func, i32, local, ModuleBuilder } from "./asm.ts";
 import { microkernel } from "./emit_matmul.ts";
+import { SIZE } from "./heap.ts";
 import { type MatmulShape, TILES, type Tiles } from "./layout.ts";
 
 /** Rows of A, columns of B and depth of the timed block. */
@@ -53,7 +54,7 @@ export function calibrateTile<D extends DType>(dtype: D, fma: boolean): Promise<
 
 // A programming error, not a machine's: fail at import rather than fall back quietly.
 for (const [dtype, table] of Object.entries(TILES)) {
-  const lanes = dtype === "float64" ? 2 : 4;
+  const lanes = 16 / SIZE[dtype as DType];
   for (const [name, { mr, nv, kc, mc, a }] of Object.entries(table)) {
     const unfit = (a === "swap" && (lanes !== 2 || mr % 2 !== 0)) ||
       (a === "vector" && mr % lanes !== 0);
@@ -115,7 +116,7 @@ async function time(dtype: DType, fma: boolean): Promise<string> {
   const table: Record<string, MatmulShape> = TILES[dtype];
   const names = Object.keys(table);
   const V = floatSimd(dtype, fma);
-  const size = dtype === "float64" ? 8 : 4;
+  const size = V.size;
   const mb = new ModuleBuilder();
   for (const name of names) {
     const { mr, nv, a } = table[name];
